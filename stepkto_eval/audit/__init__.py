@@ -1,0 +1,1 @@
+"""Step-error auditing: step splitting and judges."""

@@ -1,0 +1,1 @@
+"""Generation backends: hf (transformers), vllm (offline engine), openai (HTTP server)."""

@@ -1,0 +1,60 @@
+"""The one interface every generation backend implements: a list of requests in, the same-length
+list of completions out, in the same order. Backends know nothing about tasks or grading."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Protocol, Sequence
+
+
+@dataclass(frozen=True)
+class SamplingSettings:
+    temperature: float = 0.0  # 0 = greedy
+    top_p: float = 1.0
+    max_tokens: int = 4096  # chain-of-thought needs room; never a silent 256
+    stop: tuple[str, ...] = ()  # extra stop strings; EOS handling comes from the tokenizer/generation config
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """One completion to produce. Exactly one of `messages` (chat) or `prompt` (plain text) is set."""
+
+    key: str  # caller's identifier, echoed back (e.g. "math500|test/algebra/1.json|3")
+    messages: tuple[dict, ...] | None = None
+    prompt: str | None = None
+    sampling: SamplingSettings = field(default_factory=SamplingSettings)
+    seed: int | None = None  # per-request seed: a resumed run regenerates the same sample
+
+
+@dataclass
+class Completion:
+    key: str
+    text: str | None  # None only when finish_reason == "error"
+    finish_reason: str  # "stop" | "length" | "error"
+    prompt_text: str | None = None  # the prompt as sent, when the backend rendered it
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    error: str | None = None  # why the request failed, after bounded retries
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Backend(Protocol):
+    name: str  # "hf" | "vllm" | "openai"
+    # True when the backend renders `messages` itself (the model's chat template, or a server's chat endpoint).
+    # False for base models without a chat template and for a completions endpoint: callers then send `prompt`.
+    uses_chat: bool
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[Completion]:
+        """Same length and order as `requests`. A failed request is a Completion with
+        finish_reason="error" and `error` set, never fake text and never a raised exception for one bad item."""
+        ...
+
+    def describe(self) -> dict:
+        """What the run manifest records about the model and engine (path/id, revision or hash, versions)."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,1 @@
+"""One module per `stepkto-eval` subcommand (see stepkto_eval/cli.py)."""

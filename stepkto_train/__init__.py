@@ -1,0 +1,1 @@
+"""Step-KTO training on labeled data from stepkto-eval."""
