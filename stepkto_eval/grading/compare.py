@@ -1,0 +1,359 @@
+"""Equivalence of two parsed answers, structure by structure (policy rules 1, 4, 7, 9, 10).
+
+* unordered collections (bare lists "1, 2", sets `\\{1,2\\}`): same multiset of elements;
+* ordered ones (tuples, vectors, matrices): same length/shape and equal entries in order; intervals
+  additionally need the same bracket on each end; a set never answers a tuple;
+* unions of intervals: the same intervals in any order; an inequality in one variable is read as
+  the interval it describes (`x>3` is `(3,\\infty)`);
+* equations: two equations are equal when one is a nonzero multiple of the other (same locus);
+  `y=2x+3` answers `2x+3` and `x=5` answers `5` (a label on the left is ignored);
+* `a \\pm b` is the list a+b, a-b; percent is a factor 1/100 but also accepted as a unit when only one
+  side writes it; bare digits are read in the base of the gold's subscript.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import mpmath
+
+from .budget import Budget, GradingError
+from .evaluate import DPS, approx, free_symbols, precision
+from .parse import Node
+from .values import Outcome, compare_scalars, proportional
+
+_COLLECTIONS = ("list", "set", "empty")
+_INF = ("const", "inf")
+MAX_PM_VARIANTS = 16
+
+
+def _has(node: Node, kind: str) -> bool:
+    if not isinstance(node, tuple) or not node:
+        return False
+    if node[0] == kind:
+        return True
+    return any(
+        _has(child, kind) if child and isinstance(child[0], str) else any(_has(item, kind) for item in child)
+        for child in node[1:] if isinstance(child, tuple)
+    )
+
+
+def expand_pm(node: Node) -> list[Node]:
+    """All sign choices of the first `\\pm` (recursively): `1 \\pm \\sqrt2` -> [1+√2, 1-√2]."""
+    if not _has(node, "pm"):
+        return [node]
+
+    def replace(tree: Node, sign: int) -> tuple[Node, bool]:
+        if tree[0] == "pm":
+            left, right = tree[1], tree[2] if sign > 0 else ("neg", tree[2])
+            return (right if left is None else ("add", (left, right))), True
+        children, done = [], False
+        for child in tree[1:]:
+            if not done and isinstance(child, tuple) and child and isinstance(child[0], str):
+                child, done = replace(child, sign)
+            elif not done and isinstance(child, tuple) and child and isinstance(child[0], tuple):
+                items = []
+                for item in child:
+                    if not done:
+                        item, done = replace(item, sign)
+                    items.append(item)
+                child = tuple(items)
+            children.append(child)
+        return (tree[0], *children), done
+
+    variants: list[Node] = []
+    for sign in (1, -1):
+        variants.extend(expand_pm(replace(node, sign)[0]))
+        if len(variants) > MAX_PM_VARIANTS:
+            break
+    return variants[:MAX_PM_VARIANTS]
+
+
+def _items(node: Node) -> tuple:
+    if node[0] in ("list", "set"):
+        return node[1]
+    return () if node[0] == "empty" else (node,)
+
+
+def _flatten_pm(node: Node) -> Node:
+    if node[0] in ("list", "set"):
+        items = tuple(variant for item in node[1] for variant in expand_pm(item))
+        return (node[0], items)
+    variants = expand_pm(node)
+    return variants[0] if len(variants) == 1 else ("list", tuple(variants))
+
+
+def _is_label(node: Node) -> bool:
+    """A left-hand side that names the answer: `x`, `y`, `f(x)`, `P(x, y)`, `f^{-1}(x)`."""
+    if node[0] == "sym":
+        return True
+    if node[0] != "mul" or len(node[1]) != 2:
+        return False
+    name, argument = node[1]
+    if name[0] == "pow" and name[1][0] == "sym" and name[2] == ("neg", ("num", Fraction(1))):
+        name = name[1]
+    arguments = argument[3] if argument[0] == "seq" else (argument,)
+    return name[0] == "sym" and all(item[0] == "sym" for item in arguments)
+
+
+def _strip_label(node: Node) -> Node:
+    """`y = 2x+3` -> `2x+3`; `f(2) = 5`, `|AB| = 10` -> the value (a named quantity equals a constant)."""
+    if node[0] != "rel" or node[1] != ("=",):
+        return node
+    left, right = node[2]
+    if _is_label(left) or (free_symbols(left) and not free_symbols(right)):
+        return right
+    return node
+
+
+def to_interval(node: Node) -> Node | None:
+    """`x > 3` -> ("seq", "(", ")", (3, inf)); `1 < x <= 2` -> (1, 2]; None if not such an inequality."""
+    if node[0] != "rel" or any(op in ("=", "!=") for op in node[1]):
+        return None
+    ops, operands = node[1], node[2]
+    syms = [k for k, operand in enumerate(operands) if operand[0] == "sym"]
+    if len(syms) != 1:
+        return None
+    k = syms[0]
+    if len(ops) == 2 and k == 1 and ops[0][0] == ops[1][0]:
+        low, high = (operands[0], operands[2]) if ops[0][0] == "<" else (operands[2], operands[0])
+        low_op, high_op = (ops[0], ops[1]) if ops[0][0] == "<" else (ops[1], ops[0])
+        return ("seq", "[" if low_op == "<=" else "(", "]" if high_op == "<=" else ")", (low, high))
+    if len(ops) != 1:
+        return None
+    op, other = ops[0], operands[1 - k]
+    if k == 1:  # "3 < x" reads as "x > 3"
+        op = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}[op]
+    if op in ("<", "<="):
+        return ("seq", "(", "]" if op == "<=" else ")", (("neg", _INF), other))
+    return ("seq", "[" if op == ">=" else "(", ")", (other, _INF))
+
+
+def _not_equal_intervals(node: Node) -> list[Node] | None:
+    """`x \\ne a` is (-inf, a) U (a, inf)."""
+    if node[0] != "rel" or node[1] != ("!=",):
+        return None
+    left, right = node[2]
+    point = right if left[0] == "sym" else left if right[0] == "sym" else None
+    if point is None:
+        return None
+    return [("seq", "(", ")", (("neg", _INF), point)), ("seq", "(", ")", (point, _INF))]
+
+
+def _punctured(node: Node) -> list[Node] | None:
+    """`\\mathbb{R} \\setminus \\{a, b\\}` -> (-inf, a) U (a, b) U (b, inf) for numeric a < b."""
+    base, removed = node[1], node[2]
+    if base != ("seq", "(", ")", (("neg", _INF), _INF)) or removed[0] not in ("set", "list", "num", "neg"):
+        return None
+    points = _items(removed) if removed[0] in ("set", "list") else (removed,)
+    try:
+        with precision(DPS):
+            ordered = sorted(points, key=lambda p: mpmath.mpf(approx(p, {})))
+    except (GradingError, TypeError, ValueError):
+        return None
+    edges = [("neg", _INF), *ordered, _INF]
+    return [("seq", "(", ")", (low, high)) for low, high in zip(edges, edges[1:], strict=False)]
+
+
+def _as_intervals(node: Node) -> list[Node] | None:
+    parts = node[1] if node[0] in ("union", "list") else (node,)
+    out = []
+    for part in parts:
+        if part[0] == "setminus":
+            pieces = _punctured(part)
+            if pieces is None:
+                return None
+            out.extend(pieces)
+            continue
+        split = _not_equal_intervals(part)
+        if split is not None:
+            out.extend(split)
+            continue
+        interval = to_interval(part) if part[0] == "rel" else part
+        if interval is None or interval[0] != "seq" or len(interval[3]) != 2:
+            return None
+        out.append(interval)
+    return out
+
+
+def _interval_like(node: Node) -> bool:
+    if node[0] in ("union", "setminus"):
+        return True
+    if node[0] == "rel":
+        return to_interval(node) is not None or _not_equal_intervals(node) is not None
+    return node[0] == "seq" and len(node[3]) == 2
+
+
+def _matrix_as_seq(node: Node) -> Node:
+    rows = node[1]
+    if len(rows) == 1 or all(len(row) == 1 for row in rows):
+        return ("seq", "(", ")", tuple(cell for row in rows for cell in row))
+    return node
+
+
+class Comparer:
+    """Holds the budget for one comparison; `compare` is the entry point."""
+
+    def __init__(self, budget: Budget, percent_question: bool = False):
+        self.budget = budget
+        # A bare gold in a "what percent" problem is a percentage whose % sign the dataset dropped.
+        self.percent_question = percent_question
+
+    def compare(self, gold: Node, cand: Node) -> Outcome:
+        self.budget.check()
+        gold, cand = _flatten_pm(gold), _flatten_pm(cand)
+        if gold[0] == "matrix" and cand[0] == "seq" and cand[1] + cand[2] == "[]":
+            cand = ("seq", "(", ")", cand[3])  # a vector gold: `[1, 2]` is that vector, not an interval
+        if gold[0] == "matrix" and cand[0] != "matrix":
+            gold = _matrix_as_seq(gold)
+        if cand[0] == "matrix" and gold[0] != "matrix":
+            cand = _matrix_as_seq(cand)
+        if {"union", "setminus"} & {gold[0], cand[0]} or (
+            _interval_like(gold) and _interval_like(cand) and (gold[0] != "seq" or cand[0] != "seq")
+        ):
+            return self.intervals(gold, cand)
+        if gold[0] in _COLLECTIONS or cand[0] in _COLLECTIONS:
+            return self.collections(gold, cand)
+        if gold[0] == "rel" or cand[0] == "rel":
+            return self.relations(gold, cand)
+        if gold[0] != cand[0] and "seq" in (gold[0], cand[0]):
+            return Outcome(False, "structure", f"a {cand[0]} does not answer a {gold[0]}")
+        if gold[0] == "seq":
+            return self.sequences(gold, cand)
+        if gold[0] == "matrix" or cand[0] == "matrix":
+            return self.matrices(gold, cand)
+        if gold[0] == "colon" or cand[0] == "colon":
+            if gold[0] != cand[0]:
+                return Outcome(False, "structure", "a ratio/time does not match a single value")
+            return self.elementwise((gold[1], gold[2]), (cand[1], cand[2]), "ratio")
+        return self.scalars(gold, cand)
+
+    def scalars(self, gold: Node, cand: Node) -> Outcome:
+        if gold[0] == "base" and cand[0] == "num":
+            return self.bare_digits(gold, cand)
+        outcome = compare_scalars(gold, cand, self.budget)
+        if outcome.equal or (gold[0] == "pct") == (cand[0] == "pct"):
+            return outcome
+        # Only one side wrote `%`.  The factor reading (25% = 1/4) was tried above; the unit reading
+        # (25% vs 25) applies when the gold is a percentage: it has `%`, or the problem asks for one.
+        if gold[0] == "pct":
+            stripped = compare_scalars(gold[1], cand, self.budget)
+        elif self.percent_question:
+            stripped = compare_scalars(gold, cand[1], self.budget)
+        else:
+            return outcome
+        if stripped.equal:
+            return Outcome(True, "percent", "equal once the percent sign is read as a unit")
+        return outcome
+
+    def bare_digits(self, gold: Node, cand: Node) -> Outcome:
+        digits, base = gold[1], gold[2]
+        value = cand[1]
+        if value.denominator != 1 or value < 0:
+            return Outcome(False, "base", f"{value} is not a base-{base} numeral")
+        text = str(value.numerator)
+        if any(int(char) >= base for char in text):
+            return Outcome(False, "base", f"{text} is not a valid base-{base} numeral")
+        equal = int(text, base) == int(digits, base)
+        return Outcome(equal, "base", f"bare digits read in base {base} {'match' if equal else 'differ'}")
+
+    def elementwise(self, golds, cands, what: str) -> Outcome:
+        if len(golds) != len(cands):
+            return Outcome(False, what, f"{len(cands)} entries where {len(golds)} are expected")
+        for index, (g, c) in enumerate(zip(golds, cands, strict=True)):
+            outcome = self.compare(g, c)
+            if not outcome.equal:
+                return Outcome(False, what, f"entry {index + 1} differs: {outcome.reason}")
+        return Outcome(True, what, f"all {len(golds)} entries agree in order")
+
+    def sequences(self, gold: Node, cand: Node) -> Outcome:
+        if (gold[1], gold[2]) != (cand[1], cand[2]):
+            return Outcome(False, "interval-ends", f"brackets {gold[1]}..{gold[2]} vs {cand[1]}..{cand[2]}")
+        return self.elementwise(gold[3], cand[3], "tuple")
+
+    def matrices(self, gold: Node, cand: Node) -> Outcome:
+        if gold[0] != cand[0] or [len(r) for r in gold[1]] != [len(r) for r in cand[1]]:
+            return Outcome(False, "matrix", "matrix shapes differ")
+        flat = lambda m: tuple(cell for row in m[1] for cell in row)  # noqa: E731
+        return self.elementwise(flat(gold), flat(cand), "matrix")
+
+    def collections(self, gold: Node, cand: Node) -> Outcome:
+        if gold[0] == "empty" or cand[0] == "empty":
+            equal = gold[0] == cand[0]
+            return Outcome(equal, "empty-set", "both empty" if equal else "only one side is the empty set")
+        if {gold[0], cand[0]} == {"set", "seq"}:
+            return Outcome(False, "structure", "a set does not answer an ordered tuple")
+        if gold[0] == "list" and cand[0] == "seq":
+            return Outcome(False, "structure", "a tuple or interval does not answer a list of values")
+        if gold[0] == "seq" and cand[0] == "list":
+            # `-2, 1` for the pair `(-2,1)`: the same sequence without its parentheses.
+            if gold[1] + gold[2] != "()" or _has(gold, "const"):
+                return Outcome(False, "structure", "a list does not answer an interval")
+            return self.elementwise(gold[3], cand[1], "tuple")
+        golds, cands = _items(gold), _items(cand)
+        if len(golds) == 1 and len(cands) > 1:
+            return Outcome(False, "several-answers", f"{len(cands)} answers given for a single answer")
+        return self.unordered(golds, cands)
+
+    def unordered(self, golds, cands) -> Outcome:
+        if len(golds) != len(cands):
+            return Outcome(False, "set-unordered", f"{len(cands)} elements where {len(golds)} are expected")
+        unused = list(range(len(cands)))
+        for g in golds:
+            match = next((k for k in unused if self.compare(g, cands[k]).equal), None)
+            if match is None:
+                return Outcome(False, "set-unordered", "an expected element is missing")
+            unused.remove(match)
+        return Outcome(True, "set-unordered", f"the same {len(golds)} elements in some order")
+
+    def intervals(self, gold: Node, cand: Node) -> Outcome:
+        golds, cands = _as_intervals(gold), _as_intervals(cand)
+        if golds is None or cands is None:
+            return Outcome(False, "interval", "not comparable as unions of intervals")
+        outcome = self.unordered(golds, cands)
+        return Outcome(outcome.equal, "interval-union", outcome.reason.replace("elements", "intervals"))
+
+    def relations(self, gold: Node, cand: Node) -> Outcome:
+        chain = self.equality_chain(gold, cand)
+        if chain is not None:
+            return chain
+        g_eq = gold[0] == "rel" and gold[1] == ("=",)
+        c_eq = cand[0] == "rel" and cand[1] == ("=",)
+        if g_eq and c_eq:
+            locus = proportional(_difference(gold), _difference(cand), self.budget)
+            if locus.equal or not (_is_label(gold[2][0]) and _is_label(cand[2][0])):
+                return locus
+            if gold[2][0][0] == cand[2][0][0] == "sym":
+                return locus  # `x = 5` vs `y = 5`: different variables, different loci
+            rhs = self.compare(gold[2][1], cand[2][1])
+            return Outcome(rhs.equal, "equation", "right-hand sides " + ("agree" if rhs.equal else "differ"))
+        if g_eq != c_eq and (gold[0] != "rel" or g_eq) and (cand[0] != "rel" or c_eq):
+            g2, c2 = _strip_label(gold), _strip_label(cand)
+            if g2 is gold and c2 is cand:
+                return Outcome(False, "equation", "an equation does not answer a value")
+            return self.compare(g2, c2)
+        if gold[0] == cand[0] == "rel" and len(gold[1]) == len(cand[1]):
+            g_int, c_int = to_interval(gold), to_interval(cand)
+            if g_int is not None and c_int is not None:
+                return self.compare(g_int, c_int)
+            return self.elementwise(gold[2], cand[2], "relation") if gold[1] == cand[1] else \
+                Outcome(False, "relation", "different relations")
+        return Outcome(False, "relation", "a relation does not answer this")
+
+
+    def equality_chain(self, gold: Node, cand: Node) -> Outcome | None:
+        """`\\frac68 = \\frac34` (or `x = \\frac68 = \\frac34`) against a value: every member must equal it."""
+        if gold[0] == "rel" or cand[0] != "rel" or set(cand[1]) != {"="}:
+            return None
+        members = cand[2][1:] if _is_label(cand[2][0]) else cand[2]
+        if len(members) < 2 or any(free_symbols(m) for m in members):
+            return None
+        for member in members:
+            outcome = self.compare(gold, member)
+            if not outcome.equal:
+                return Outcome(False, "equation", f"a member of the equality chain differs: {outcome.reason}")
+        return Outcome(True, "equation", f"all {len(members)} members of the equality chain agree")
+
+
+def _difference(rel: Node) -> Node:
+    left, right = rel[2]
+    return ("add", (left, ("neg", right)))

@@ -1,0 +1,186 @@
+"""`grade(gold, candidate)`: the one equivalence checker of stepkto (policy section 3).
+
+Cheap evidence first: identical cleaned strings, then multiple-choice letters and text answers,
+then the parsed trees compared structure by structure (`compare.py`) with exact rationals and
+high-precision numbers (`values.py`).  Every verdict names its rule and gives a one-line reason.
+Parsing is cached (a gold is compared with many candidates) and all work is bounded (`budget.py`).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .budget import MAX_INPUT_CHARS, Budget, GradingError, Timeout, TooLarge
+from .choice import gold_letter, parse_options, same_text, split_choice
+from .compare import Comparer
+from .lexer import LexError
+from .normalize import TIME, braces_balanced, clean, connectives_to_commas, text_key
+from .parse import Node, ParseError, parse_math
+from .verdict import Verdict
+
+CHECKER_VERSION = "1.0.0"
+
+_EMPTY_WORDS = {
+    "no solution", "no solutions", "no real solution", "no real solutions", "none", "empty set",
+    "the empty set", "no such", "there are no solutions", "no real roots", "no roots", "no real numbers",
+    "no value", "no values", "does not exist", "no such number", "no such value", "dne",
+}
+_TEXT_WORD = re.compile(r"(?<![\\A-Za-z{])[A-Za-z]{3,}")
+_MATH_WORDS = {"and", "or"}
+_PERCENT_QUESTION = re.compile(r"percent", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A cleaned answer and its parse (or the reason it did not parse)."""
+
+    clean: str
+    node: Node | None
+    error: str | None
+    textual: bool
+
+
+MAX_CACHED_CHARS = 1_000  # long (usually hostile) strings are not worth keeping in the cache
+
+
+def prepare(text: str) -> Prepared:
+    """Clean and parse once per distinct string (bounded: input length and nesting are capped)."""
+    return _prepare_cached(text) if len(text) <= MAX_CACHED_CHARS else _prepare(text)
+
+
+@lru_cache(maxsize=8192)
+def _prepare_cached(text: str) -> Prepared:
+    return _prepare(text)
+
+
+def _prepare(text: str) -> Prepared:
+    cleaned = clean(text)
+    words = {w.lower() for w in _TEXT_WORD.findall(cleaned)} - _MATH_WORDS
+    if text_key(cleaned) in _EMPTY_WORDS:
+        return Prepared(cleaned, ("empty",), None, False)
+    try:
+        node = parse_math(connectives_to_commas(cleaned))
+        return Prepared(cleaned, node, None, bool(words))
+    except TooLarge as exc:
+        return Prepared(cleaned, None, f"too large: {exc}", bool(words))
+    except (ParseError, LexError, RecursionError) as exc:
+        return Prepared(cleaned, None, f"does not parse: {exc}", True if words else False)
+
+
+def gold_string(gold: str | int | float) -> str:
+    """Dataset golds as text: AMC23's `27.0` -> `27`; strings unchanged."""
+    if isinstance(gold, bool):
+        raise TypeError("a gold answer cannot be a bool")
+    if isinstance(gold, int):
+        return str(gold)
+    if isinstance(gold, float):
+        return str(int(gold)) if gold.is_integer() else repr(gold)
+    return str(gold)
+
+
+def _verdict(equal: bool, rule: str, reason: str, gold: Prepared | None, cand: Prepared | None) -> Verdict:
+    return Verdict(equal, rule, reason, gold.clean if gold else None, cand.clean if cand else None)
+
+
+def grade(gold: str | int | float, candidate: str | None, *, problem: str | None = None,
+          timeout: float = 1.0) -> Verdict:
+    """Decide whether `candidate` is the same answer as `gold` (see the README's grading policy)."""
+    gold_text = gold_string(gold)
+    if candidate is None or not str(candidate).strip():
+        return Verdict(False, "no-answer", "no final answer was given", gold_text, None)
+    candidate = str(candidate)
+    if len(candidate) > MAX_INPUT_CHARS or len(gold_text) > MAX_INPUT_CHARS:
+        return Verdict(False, "too-large", f"answer longer than {MAX_INPUT_CHARS:,} characters", None, None)
+    if not braces_balanced(candidate):
+        return Verdict(False, "malformed", "unbalanced braces in the candidate", gold_text, candidate)
+    budget = Budget(timeout)
+    g = c = None
+    try:
+        g, c = prepare(gold_text), prepare(candidate)
+        return _decide(g, c, problem, budget)
+    except Timeout as exc:
+        return _verdict(False, "timeout", f"gave up: {exc}", g, c)
+    except TooLarge as exc:
+        return _verdict(False, "too-large", f"refused: {exc}", g, c)
+    except (RecursionError, GradingError, ArithmeticError, ValueError) as exc:
+        return _verdict(False, "error", f"could not compare: {type(exc).__name__}: {exc}", g, c)
+    except Exception as exc:  # noqa: BLE001 - one hostile sample must not end a long scoring run
+        return _verdict(False, "error", f"checker failure: {type(exc).__name__}: {exc}", g, c)
+
+
+def _decide(g: Prepared, c: Prepared, problem: str | None, budget: Budget) -> Verdict:
+    if g.clean and g.clean == c.clean:
+        return _verdict(True, "identical", "identical after normalisation", g, c)
+    g_time, c_time = TIME.fullmatch(g.clean), TIME.fullmatch(c.clean)
+    if g_time and c_time:
+        same_clock = (int(g_time[1]), g_time[2]) == (int(c_time[1]), c_time[2])
+        # A missing am/pm is a dropped decoration; two different ones are different times.
+        same_half = g_time[3] is None or c_time[3] is None or g_time[3] == c_time[3]
+        equal = same_clock and same_half
+        return _verdict(equal, "time", "same clock time" if equal else "different clock times", g, c)
+    letter = gold_letter(g.clean)
+    if letter is not None:
+        return _choice(letter, g, c, parse_options(problem), budget)
+    g_letter, g_text = split_choice(g.clean)
+    if g_letter not in (None, "several") and g_text is not None and re.match(r"\(?[A-J]\)", g.clean):
+        # A gold that is a letter with its option text, `(B) 5`: that option is known without the problem.
+        options = {**parse_options(problem), g_letter: g_text}
+        return _choice(g_letter, g, c, options, budget)
+    options = parse_options(problem)
+    c_letter, _ = split_choice(c.clean)
+    if options and c_letter is not None and c_letter in options and g.node is not None:
+        inner = grade(g.clean, options[c_letter], timeout=max(budget.remaining(), 0.0))
+        return _verdict(inner.equal, "choice-text", f"option ({c_letter}) is {options[c_letter]!r}", g, c)
+    if g.textual or g.node is None:
+        # A word answer is compared as text, never as a product of letters (`east` is not `seat`).
+        if same_text(g.clean, c.clean):
+            return _verdict(True, "text", "same text up to case, wrappers and articles", g, c)
+        return _verdict(False, "text", "texts differ", g, c)
+    if g.node is not None and g.node[0] == "base" and re.fullmatch(r"[0-9A-Za-z]+", c.clean):
+        return _bare_digits(g, c)
+    if c.node is None:
+        return _verdict(False, "unparseable", f"candidate {c.error}", g, c)
+    percent_question = bool(problem and _PERCENT_QUESTION.search(problem))
+    outcome = Comparer(budget, percent_question).compare(g.node, c.node)
+    return _verdict(outcome.equal, outcome.rule, outcome.reason, g, c)
+
+
+def _bare_digits(g: Prepared, c: Prepared) -> Verdict:
+    """Bare digits (`4210`, `A3`) are read in the base of the gold's subscript (policy rule 7)."""
+    digits, base = g.node[1], g.node[2]
+    try:
+        value = int(c.clean, base)
+    except ValueError:
+        return _verdict(False, "base", f"{c.clean} is not a valid base-{base} numeral", g, c)
+    equal = value == int(digits, base)
+    return _verdict(equal, "base", f"bare digits read in base {base} {'match' if equal else 'differ'}", g, c)
+
+
+def _choice(letter: str, g: Prepared, c: Prepared, options: dict[str, str], budget: Budget) -> Verdict:
+    c_letter, c_text = split_choice(c.clean)
+    if c_letter == "several":
+        return _verdict(False, "choice", "several options given for one answer", g, c)
+    if c_letter is None and len(c.clean.strip("() ")) == 1:
+        c_letter = c.clean.strip("() ").upper() if c.clean.strip("() ").isalpha() else None
+    if c_letter is None:
+        matches = [k for k, body in options.items() if _same_answer(body, c.clean, budget)]
+        if matches == [letter]:
+            return _verdict(True, "choice-text", f"the text of option ({letter})", g, c)
+        return _verdict(False, "choice", f"not option ({letter}) nor its text", g, c)
+    if c_letter != letter:
+        return _verdict(False, "choice", f"chose ({c_letter}), expected ({letter})", g, c)
+    if c_text is None:
+        return _verdict(True, "choice", f"option ({letter})", g, c)
+    if letter in options and not _same_answer(options[letter], c_text, budget):
+        return _verdict(False, "choice", f"letter ({letter}) with text that is not its option", g, c)
+    return _verdict(True, "choice", f"option ({letter}) with its text", g, c)
+
+
+def _same_answer(a: str, b: str, budget: Budget) -> bool:
+    return same_text(a, b) or grade(a, b, timeout=max(budget.remaining(), 0.0)).equal
+
+
+def is_equivalent(gold: str | int | float, candidate: str | None) -> bool:
+    """`grade(gold, candidate).equal`."""
+    return grade(gold, candidate).equal

@@ -1,0 +1,239 @@
+"""LaTeX / plain-text clean-up of an answer string before parsing.
+
+Everything here maps *renderings* of one answer onto one string (policy rules 4, 6 and 11): wrappers
+(`\\boxed`, `$..$`, `\\(..\\)`), spacing macros, `\\left`/`\\right`, `\\dfrac`, unicode symbols, units
+and currency, degree marks, thousands separators.  It never changes a value: a percent sign is kept
+(it is a factor 1/100), and so is everything the parser must see.
+"""
+from __future__ import annotations
+
+import re
+
+_UNICODE = {
+    "\u2212": "-", "\u2013": "-", "\u2014": "-", "\u00d7": r"\times ", "\u22c5": r"\cdot ",
+    "\u00b7": r"\cdot ", "\u00f7": r"\div ", "\u03c0": r"\pi ", "\u221e": r"\infty ",
+    "\u221a": r"\sqrt", "\u00b0": r"^\circ", "\u2264": r"\le ", "\u2265": r"\ge ", "\u2260": r"\ne ",
+    "\u222a": r"\cup ", "\u2229": r"\cap ", "\u2205": r"\emptyset ", "\u00a0": " ", "\u2009": " ",
+    "\u202f": " ", "\u00bd": r"\frac{1}{2}", "\u00bc": r"\frac{1}{4}", "\u00be": r"\frac{3}{4}",
+    "\u2208": r"\in ", "\u00b1": r"\pm ", "\u2032": "'", "\uff0c": ",", "\u00b2": "^2", "\u00b3": "^3",
+    "\u00b9": "^1", "\u2219": r"\cdot ", "\u2044": "/", "\u2215": "/",
+}
+_DROP_MACROS = re.compile(
+    r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg|displaystyle|textstyle|"
+    r"scriptstyle|limits|nolimits|mathstrut|phantom\{[^{}]*\}|hspace\*?\{[^{}]*\}|vspace\*?\{[^{}]*\}|"
+    r"quad|qquad|enspace|thinspace|negthinspace|medspace|thickspace)(?![a-zA-Z])"
+)
+_SPACING = re.compile(r"(?<!\\)\\[,;: ]|~")
+_RENAMES = [
+    (re.compile(r"\\[dtc]frac(?![a-zA-Z])"), r"\\frac"),
+    (re.compile(r"\\[dt]binom(?![a-zA-Z])"), r"\\binom"),
+    (re.compile(r"\\(?:leq|leqslant|leqq)(?![a-zA-Z])"), r"\\le "),
+    (re.compile(r"\\(?:geq|geqslant|geqq)(?![a-zA-Z])"), r"\\ge "),
+    (re.compile(r"\\(?:neq)(?![a-zA-Z])"), r"\\ne "),
+    (re.compile(r"\\lt(?![a-zA-Z])"), "<"),
+    (re.compile(r"\\gt(?![a-zA-Z])"), ">"),
+    (re.compile(r"<=|=<"), r"\\le "),
+    (re.compile(r">=|=>"), r"\\ge "),
+    (re.compile(r"!="), r"\\ne "),
+    (re.compile(r"\\(?:varnothing|O)(?![a-zA-Z])"), r"\\emptyset "),
+    (re.compile(r"\\(?:lvert|rvert|vert|mid)(?![a-zA-Z])"), "|"),
+    (re.compile(r"\\(?:lbrace)(?![a-zA-Z])"), r"\\{"),
+    (re.compile(r"\\(?:rbrace)(?![a-zA-Z])"), r"\\}"),
+    (re.compile(r"\\(?:varepsilon)(?![a-zA-Z])"), r"\\epsilon"),
+    (re.compile(r"\\(?:varphi)(?![a-zA-Z])"), r"\\phi"),
+    (re.compile(r"\\(?:vartheta)(?![a-zA-Z])"), r"\\theta"),
+    (re.compile(r"\\dots|\\ldots|\\cdots"), r"\\dots "),
+]
+_DEGREES = re.compile(
+    r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|\\degree|\^\s*\{\s*\}|"
+    r"(?:\\text\s*\{\s*|\\mathrm\s*\{\s*)?(?<![A-Za-z\\])degrees?(?![A-Za-z])\s*\}?"
+)
+_OVER = re.compile(r"\{([^{}]*)\\over(?![a-zA-Z])([^{}]*)\}")
+_BARE_OVER = re.compile(r"^([^{}]+)\\over(?![a-zA-Z])([^{}]+)$")
+_MIXED_PLAIN = re.compile(r"(?<![\d./])(\d+)\s+(\d+)\s*/\s*(\d+)(?![\d.])")
+_CURRENCY = re.compile(r"\\\$|\\euro|\\pounds|(?<![a-zA-Z])(?:USD|Rs\.?)")
+_TEXT_CMD = r"\\(?:text|textbf|textit|textrm|textsf|texttt|mathrm|mathbf|mathit|mathsf|mathtt|mbox|hbox|operatorname|boldsymbol|mathnormal)"
+_TEXT_GROUP = re.compile(_TEXT_CMD + r"\s*\{([^{}]*)\}")
+_WRAPPERS = ("\\boxed", "\\fbox", "\\framebox")
+MAX_WRAPPERS = 8
+_THOUSANDS_COMMA = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")
+_THOUSANDS_SPACE = re.compile(r"[+-]?[1-9]\d{0,2}(?: \d{3})+(?:\.\d+)?")
+# Words that follow a number as its unit or counted noun ("5 cm", "12 \text{ cents}", "3 ways").
+_TEXT_TAIL = re.compile(
+    r"\s*" + _TEXT_CMD + r"\s*\{\s*[A-Za-z][A-Za-z .'/-]*\}(?:\s*\^\s*\{?[23]\}?)?(?:\s*/\s*[A-Za-z]+)?\s*$"
+)
+_WORD_TAIL = re.compile(
+    r"(?:(?<=[\d}\)|.%])|(?<=\\pi))(\s*)(?<![\\A-Za-z])[A-Za-z]{2,}\.?(?:\s*/\s*[A-Za-z]+)?(?:\s+[A-Za-z]{2,}\.?)*"
+    r"(?:\s*\^\s*\{?[23]\}?)?\s*$"
+)
+UNITS = set(
+    "cm mm km m in ft yd mi inch inches feet foot yard yards mile miles meter meters metre metres centimeter "
+    "centimeters kilometer kilometers millimeter millimeters unit units square sq cubic cu cents cent dollars dollar "
+    "hours hour hr hrs minutes minute min mins seconds second sec secs days day weeks week months month years year "
+    "grams gram kg mg lb lbs pound pounds ounce ounces oz liter liters litre litres ml gallon gallons mph kph "
+    "radians radian rad".split()
+)
+_RATE_TAIL = re.compile(r"(?<=[\d}])\s*([A-Za-z]{1,5})\s*/\s*([A-Za-z]{1,5})\s*$")
+_RATE_UNITS = UNITS | {"m", "s", "h", "g", "l", "km", "kg", "hr", "yr"}
+_KEEP_WORDS = {"am", "pm", "pi", "or", "and", "inf", "infinity", "sqrt", "sin", "cos", "tan", "ln", "log", "exp", "i", "e"}
+_FUNC_WORDS = re.compile(r"(?<![\\A-Za-z])(sqrt|sin|cos|tan|cot|sec|csc|ln|log|exp|pi|infty|arcsin|arccos|arctan)(?![A-Za-z])")
+_INFINITY_WORDS = re.compile(r"(?<![\\A-Za-z])(?:infinity|inf)(?![A-Za-z])", re.IGNORECASE)
+_ALL_REALS = re.compile(r"^\s*(?:the\s+set\s+of\s+)?all\s+real\s+(?:numbers|values)(?:\s+of\s+[a-z])?\s*$|^\s*\\mathbb\s*\{?R\}?\s*$",
+                        re.IGNORECASE)
+_TIME_SUFFIX = re.compile(
+    r"(\d{1,2}:\d\d)\s*(?:\\(?:text|mathrm|mbox)\s*\{\s*([ap])(?:\.?\s*m\.?|\.+)\s*\}|"
+    r"([ap])(?:\.?\s*m(?![A-Za-z])\.?|\.+))",
+    re.IGNORECASE,
+)
+TIME = re.compile(r"(\d{1,2}):(\d\d)(?: ([ap]m))?")
+_CONNECTIVES = re.compile(r"(?:(?<=\s)|(?<=\})|(?<=\$)|^)(?:or|and)(?=\s|\\|\$|$)")
+
+
+def unwrap_group(text: str, start: int) -> tuple[str, int] | None:
+    """Content of the brace group opening at `text[start]` (nested braces allowed) and its end index."""
+    if start >= len(text) or text[start] != "{":
+        return None
+    depth = 0
+    for pos in range(start, len(text)):
+        char = text[pos]
+        if char == "\\":
+            continue
+        if char == "{" and (pos == 0 or text[pos - 1] != "\\"):
+            depth += 1
+        elif char == "}" and (pos == 0 or text[pos - 1] != "\\"):
+            depth -= 1
+            if depth == 0:
+                return text[start + 1 : pos], pos + 1
+    return None
+
+
+def strip_wrappers(text: str) -> str:
+    """Remove whole-answer wrappers: `\\boxed{..}`, `$..$`, `\\(..\\)`, `\\[..\\]`, repeatedly."""
+    previous = None
+    text = text.strip()
+    for _ in range(MAX_WRAPPERS):  # deeper wrapping is not a plausible answer; the parser will refuse it
+        if text == previous:
+            break
+        previous = text
+        for name in _WRAPPERS:
+            if text.startswith(name):
+                rest = text[len(name):].lstrip()
+                group = unwrap_group(rest, 0)
+                if group is not None and not rest[group[1]:].strip(" .$"):
+                    text = group[0].strip()
+                elif group is None and rest and "{" not in rest and "}" not in rest:
+                    text = rest.strip()  # `\boxed 5`
+        for left, right in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
+            if text.startswith(left) and text.endswith(right) and len(text) >= len(left) + len(right):
+                text = text[len(left) : len(text) - len(right)].strip()
+        text = re.sub(r"(?:(?<!\\)\\[,;:! ]|\\q?quad|\s)+$", "", text).rstrip(" .")
+    return text
+
+
+def braces_balanced(text: str) -> bool:
+    """True when `{`/`}` (ignoring escaped `\\{`, `\\}`) nest properly."""
+    depth = 0
+    for pos, char in enumerate(text):
+        escaped = pos > 0 and text[pos - 1] == "\\"
+        if char == "{" and not escaped:
+            depth += 1
+        elif char == "}" and not escaped:
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+def _replace_unicode(text: str) -> str:
+    return "".join(_UNICODE.get(char, char) for char in text)
+
+
+def strip_units(text: str) -> str:
+    """Drop a trailing unit or counted noun after a number: `5\\text{ cm}^2` -> `5`, `3 ways` -> `3`."""
+    rate = _RATE_TAIL.search(text)
+    if rate and rate.group(1).lower() in _RATE_UNITS and rate.group(2).lower() in _RATE_UNITS:
+        return text[: rate.start()].rstrip()  # `6 m/s`, `60 km/h`
+    for pattern in (_TEXT_TAIL, _WORD_TAIL):
+        match = pattern.search(text)
+        if match is None:
+            continue
+        words = re.findall(r"[A-Za-z]+", match.group(0).split("{")[-1])
+        if not words or any(word.lower() in _KEEP_WORDS for word in words):
+            continue
+        head = text[: match.start()].rstrip()
+        # A glued or post-\pi word is a unit only if we know it as one (`5cm`, but `2ab`, `2\pi r`
+        # are products).
+        spaced = pattern is _TEXT_TAIL or (match.group(1) and not head.endswith("\\pi"))
+        if not spaced and not all(word.lower() in UNITS for word in words):
+            continue
+        if re.search(r"\d|\\pi", head):
+            return strip_units(head)
+    return text
+
+
+def unwrap_text_commands(text: str) -> str:
+    """`\\text{abc}` -> ` abc ` (innermost first), so words survive as words."""
+    previous = None
+    while previous != text:
+        previous = text
+        text = _TEXT_GROUP.sub(lambda m: f" {m.group(1)} ", text)
+    return text
+
+
+def clean(text: str) -> str:
+    """Normalise an answer's rendering (not its value); the result is what the parser reads."""
+    text = _replace_unicode(str(text))
+    # Clock times first, before trailing dots and unit words are dropped: `4:30 p.m.`, `4:30p..` -> `4:30 pm`.
+    text = _TIME_SUFFIX.sub(lambda m: f"{m.group(1)} {(m.group(2) or m.group(3)).lower()}m", text)
+    text = strip_wrappers(text)
+    text = _DROP_MACROS.sub(" ", text)
+    text = re.sub(r"\s*(?<!\\)\\!\s*", "", text)  # `11,\! 111`: a negative thin space binds the digits
+    text = _SPACING.sub(" ", text)
+    text = text.replace("{,}", ",").replace("{.}", ".")
+    for pattern, repl in _RENAMES:
+        text = pattern.sub(repl, text)
+    text = _DEGREES.sub("\u00b0", text)  # one degree mark; the parser reads it (sin 30° = 1/2)
+    text = _OVER.sub(r"\\frac{\1}{\2}", text)
+    text = _BARE_OVER.sub(r"\\frac{\1}{\2}", text)
+    text = _MIXED_PLAIN.sub(r"\1\\frac{\2}{\3}", text)
+    text = _CURRENCY.sub(" ", text)
+    text = text.replace("\\%", "%")
+    text = re.sub(r"(?<![A-Za-z\\])percent(?:age)?(?![A-Za-z])", "%", text)
+    text = strip_units(text)
+    text = unwrap_text_commands(text)
+    text = strip_units(text)
+    text = _ALL_REALS.sub(r"(-\\infty,\\infty)", text)
+    text = _INFINITY_WORDS.sub(r"\\infty ", text)
+    text = _FUNC_WORDS.sub(r"\\\1", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r" ([%\u00b0])", r"\1", text)
+    text = strip_wrappers(text.replace("$", " ").strip()) if "$" in text else text
+    text = _drop_answer_prefix(text)
+    if _THOUSANDS_COMMA.fullmatch(text):
+        text = text.replace(",", "")
+    elif _THOUSANDS_SPACE.fullmatch(text):
+        text = text.replace(" ", "")
+    return text.rstrip(" .")
+
+
+def _drop_answer_prefix(text: str) -> str:
+    # "x \in [1,2]" and "\therefore 5": a leading membership or conclusion sign carries no value.
+    text = re.sub(r"^(?:\\therefore|\\approx|\\sim|=)\s*", "", text)
+    return re.sub(r"^[A-Za-z]\s*\\in\s*", "", text)
+
+
+def connectives_to_commas(text: str) -> str:
+    """`1 or 2`, `1 and 2` -> `1 , 2`: several answers are a list (hedges then fail against one gold)."""
+    return re.sub(r",(?:\s*,)+", ",", _CONNECTIVES.sub(",", text))
+
+
+_ARTICLES = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
+
+
+def text_key(text: str) -> str:
+    """Comparison key of a text answer: case, wrappers, articles, punctuation and spacing ignored."""
+    text = unwrap_text_commands(_replace_unicode(strip_wrappers(str(text))))
+    text = text.replace("\\", " ").replace("{", " ").replace("}", " ").replace("$", " ")
+    text = re.sub(r"\s+", " ", text).strip().strip(".!,;:").strip().lower()
+    text = _ARTICLES.sub("", text)
+    return re.sub(r"\s+", " ", text)
