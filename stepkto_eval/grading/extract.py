@@ -24,7 +24,11 @@ _MATH_SPAN = re.compile(
     r"\$\$(.+?)\$\$|(?<!\\)\$((?:\\.|[^$\\])+)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL
 )
 _SENTENCE_END = re.compile(r"\.(?:\s|$)|\n")
-_LAST_NUMBER = re.compile(r"-?\d+(?:,\d{3})*(?:\.\d+)?|-?\.\d+")
+# A number, a `p/q` or `\\frac{p}{q}` fraction (`-3/4` is one answer, not the 4 after its slash).
+_LAST_NUMBER = re.compile(
+    r"-?\\[dt]?frac\s*\{\s*\d+\s*\}\s*\{\s*\d+\s*\}|-?\\[dt]?frac\s*\d\d"
+    r"|-?(?:\d+(?:,\d{3})*(?:\.\d+)?|\.\d+)(?:\s*/\s*\d+(?!\d|[.,]\d))?"
+)
 
 
 def _boxes(text: str) -> list[tuple[int, int, str]]:

@@ -16,9 +16,18 @@ _UNICODE = {
     "\u222a": r"\cup ", "\u2229": r"\cap ", "\u2205": r"\emptyset ", "\u00a0": " ", "\u2009": " ",
     "\u202f": " ", "\u00bd": r"\frac{1}{2}", "\u00bc": r"\frac{1}{4}", "\u00be": r"\frac{3}{4}",
     "\u2208": r"\in ", "\u00b1": r"\pm ", "\u2032": "'", "\uff0c": ",", "\u00b2": "^2", "\u00b3": "^3",
-    "\u00b9": "^1", "\u2219": r"\cdot ", "\u2044": "/", "\u2215": "/",
+    "\u00b9": "^1", "\u2219": r"\cdot ", "\u2044": "/", "\u2215": "/", "\u211d": r"\mathbb{R}",
+}
+# Greek letters typed as unicode are the LaTeX letters (`2θ` is `2\theta`); π is the constant above.
+_UNICODE |= {
+    chr(code): f"\\{name} " for code, name in zip(
+        range(0x3b1, 0x3ca),
+        "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho "
+        "varsigma sigma tau upsilon phi chi psi omega".split(), strict=True,
+    ) if name not in ("pi", "omicron", "varsigma")
 }
 _DROP_MACROS = re.compile(
+    r"\\(?:left|right)\s*\.|"  # `\left.` / `\right.` are invisible delimiters
     r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg|displaystyle|textstyle|"
     r"scriptstyle|limits|nolimits|mathstrut|phantom\{[^{}]*\}|hspace\*?\{[^{}]*\}|vspace\*?\{[^{}]*\}|"
     r"quad|qquad|enspace|thinspace|negthinspace|medspace|thickspace)(?![a-zA-Z])"
@@ -43,10 +52,13 @@ _RENAMES = [
     (re.compile(r"\\(?:varphi)(?![a-zA-Z])"), r"\\phi"),
     (re.compile(r"\\(?:vartheta)(?![a-zA-Z])"), r"\\theta"),
     (re.compile(r"\\dots|\\ldots|\\cdots"), r"\\dots "),
+    (re.compile(r"(\\mathbb\s*\{?R\}?)\s*-\s*(?=\\\{)"), r"\1\\setminus "),  # R - {0}
 ]
 _DEGREES = re.compile(
+    r"(?<=\d)\^\s*\{?\s*o\s*\}?(?![A-Za-z])|"  # `90^o`: a letter o typed for the degree ring
     r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|\\degree|\^\s*\{\s*\}|"
-    r"(?:\\text\s*\{\s*|\\mathrm\s*\{\s*)?(?<![A-Za-z\\])degrees?(?![A-Za-z])\s*\}?"
+    # `\text{ degrees}` loses its braces; in `\text{60 degrees}` only the word goes (the group stays whole).
+    r"(\\text\s*\{\s*|\\mathrm\s*\{\s*)?(?<![A-Za-z\\])degrees?(?![A-Za-z])(?(1)\s*\})"
 )
 _OVER = re.compile(r"\{([^{}]*)\\over(?![a-zA-Z])([^{}]*)\}")
 _BARE_OVER = re.compile(r"^([^{}]+)\\over(?![a-zA-Z])([^{}]+)$")
@@ -54,6 +66,7 @@ _MIXED_PLAIN = re.compile(r"(?<![\d./])(\d+)\s+(\d+)\s*/\s*(\d+)(?![\d.])")
 _CURRENCY = re.compile(r"\\\$|\\euro|\\pounds|(?<![a-zA-Z])(?:USD|Rs\.?)")
 _TEXT_CMD = r"\\(?:text|textbf|textit|textrm|textsf|texttt|mathrm|mathbf|mathit|mathsf|mathtt|mbox|hbox|operatorname|boldsymbol|mathnormal)"
 _TEXT_GROUP = re.compile(_TEXT_CMD + r"\s*\{([^{}]*)\}")
+_TEXT_OPEN = re.compile(_TEXT_CMD + r"\s*\{")
 _WRAPPERS = ("\\boxed", "\\fbox", "\\framebox")
 MAX_WRAPPERS = 8
 _THOUSANDS_COMMA = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")
@@ -86,6 +99,15 @@ _TIME_SUFFIX = re.compile(
     re.IGNORECASE,
 )
 TIME = re.compile(r"(\d{1,2}):(\d\d)(?: ([ap]m))?")
+_ORDINAL = re.compile(r"(\d)\s*(?:\^\s*\{\s*(?:st|nd|rd|th)\s*\}|\^\s*(?:st|nd|rd|th)|(?:st|nd|rd|th))(?![A-Za-z])")
+_PY_POWER = re.compile(r"(?<=[\w)}])\s*\*\*\s*(?=[\w({\\-])")  # `x**2` (Python's power) is x^2
+# A whole answer spelled as one number word (`\text{three}`) is that number.
+NUMBER_WORDS = {
+    word: value for value, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+        "sixteen seventeen eighteen nineteen twenty".split()
+    )
+} | {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 _CONNECTIVES = re.compile(r"(?:(?<=\s)|(?<=\})|(?<=\$)|^)(?:or|and)(?=\s|\\|\$|$)")
 
 
@@ -157,7 +179,8 @@ def strip_units(text: str) -> str:
         match = pattern.search(text)
         if match is None:
             continue
-        words = re.findall(r"[A-Za-z]+", match.group(0).split("{")[-1])
+        body = re.search(r"\{([^{}]*)\}", match.group(0)) if pattern is _TEXT_TAIL else None
+        words = re.findall(r"[A-Za-z]+", body.group(1) if body else match.group(0))
         if not words or any(word.lower() in _KEEP_WORDS for word in words):
             continue
         head = text[: match.start()].rstrip()
@@ -172,11 +195,20 @@ def strip_units(text: str) -> str:
 
 
 def unwrap_text_commands(text: str) -> str:
-    """`\\text{abc}` -> ` abc ` (innermost first), so words survive as words."""
+    """`\\text{abc}` -> ` abc ` (innermost first), so words survive as words.
+
+    A font wrapper around math (`\\mathbf{\\frac{3}{2}}`) is dropped with its braces as well.
+    """
     previous = None
     while previous != text:
         previous = text
         text = _TEXT_GROUP.sub(lambda m: f" {m.group(1)} ", text)
+    for _ in range(MAX_WRAPPERS):
+        match = _TEXT_OPEN.search(text)
+        group = unwrap_group(text, match.end() - 1) if match else None
+        if group is None:
+            break
+        text = f"{text[: match.start()]} {group[0]} {text[group[1]:]}"
     return text
 
 
@@ -201,13 +233,18 @@ def clean(text: str) -> str:
     text = re.sub(r"(?<![A-Za-z\\])percent(?:age)?(?![A-Za-z])", "%", text)
     text = strip_units(text)
     text = unwrap_text_commands(text)
+    text = _ORDINAL.sub(r"\1", text)  # `12^{\text{th}}`, `\text{12th}` -> 12
     text = strip_units(text)
+    word = NUMBER_WORDS.get(text.strip().strip(".").lower())
+    text = str(word) if word is not None else text
+    text = _PY_POWER.sub("^", text)
     text = _ALL_REALS.sub(r"(-\\infty,\\infty)", text)
     text = _INFINITY_WORDS.sub(r"\\infty ", text)
     text = _FUNC_WORDS.sub(r"\\\1", text)
     text = re.sub(r"\s+", " ", text).strip()
     text = re.sub(r" ([%\u00b0])", r"\1", text)
-    text = strip_wrappers(text.replace("$", " ").strip()) if "$" in text else text
+    if "$" in text or text.startswith(_WRAPPERS):  # wrappers uncovered by the clean-up above
+        text = strip_wrappers(text.replace("$", " ").strip())
     text = _drop_answer_prefix(text)
     if _THOUSANDS_COMMA.fullmatch(text):
         text = text.replace(",", "")
@@ -216,8 +253,15 @@ def clean(text: str) -> str:
     return text.rstrip(" .")
 
 
+_SET_BUILDER = re.compile(
+    r"^\\\{\s*([A-Za-z])\s*(?:\\in\s*\\mathbb\s*\{?R\}?\s*)?(?:\||:)\s*(.*\1.*?)\s*\\\}$"
+)
+
+
 def _drop_answer_prefix(text: str) -> str:
     # "x \in [1,2]" and "\therefore 5": a leading membership or conclusion sign carries no value.
+    # `\{x \mid -3 \le x \le 2\}`: a set-builder answer is its condition (read as an interval).
+    text = _SET_BUILDER.sub(r"\2", text)
     text = re.sub(r"^(?:\\therefore|\\approx|\\sim|=)\s*", "", text)
     return re.sub(r"^[A-Za-z]\s*\\in\s*", "", text)
 

@@ -1,0 +1,277 @@
+"""Backend `hf`: transformers `generate`, batched with left padding, on CPU or GPU.
+
+Prompts: chat requests are rendered with the tokenizer's own chat template (`add_generation_prompt=True`)
+and tokenised without adding special tokens again (the template already holds them); plain prompts are
+tokenised as they are, with the tokenizer's usual special tokens (as vLLM does for text prompts).
+
+Stopping: the EOS ids of the model's generation config (falling back to the tokenizer's EOS), plus the
+request's extra stop strings, which are cut from the returned text (the OpenAI/vLLM convention).
+finish_reason is "stop" for EOS or a stop string, "length" when `max_tokens` ran out.
+
+Sampling settings come only from the request (temperature, top_p); sampling defaults stored in a
+checkpoint's generation config (top_k, repetition penalty, ...) are ignored so that hf, vllm and openai
+runs of one configuration mean the same thing.
+
+Seeds (what is guaranteed): a sampled completion depends only on its prompt, settings and seed, never
+on which other requests share its batch. Each row draws its tokens from its own `torch.Generator`
+(seeded with the request's seed) inside a logits processor, and `generate` then runs greedily on the
+one-hot result. The only batch effect left is floating-point noise between padded and unpadded forward
+passes, which can flip a draw only when a random number lands within ~1e-7 of a bucket edge. Requests
+without a seed draw from a generator seeded by torch's global RNG. Greedy requests are deterministic.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from .base import Completion, GenerationRequest, SamplingSettings
+from .fingerprint import describe_model
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class HFOptions:
+    device: str = "auto"  # "auto" = cuda when available, else cpu; or "cpu", "cuda", "cuda:1", ...
+    dtype: str = "auto"  # "auto" = the checkpoint's dtype on GPU, float32 on CPU; or float32/bfloat16/float16
+    batch_size: int = 8
+    revision: str | None = None  # hub revision (ignored for local paths)
+    trust_remote_code: bool = False
+
+
+class SeededSampler:
+    """Logits processor that samples each row with its own generator and returns a one-hot score.
+
+    Row i at decoding step t has drawn exactly t numbers from generator i, whatever the batch holds.
+    Temperature scaling and nucleus (top-p) filtering follow the usual definitions:
+    p = softmax(logits / T); keep the smallest set of tokens whose mass reaches top_p.
+    """
+
+    def __init__(self, generators: list, temperature: float, top_p: float):
+        self.generators = generators
+        self.temperature = temperature
+        self.top_p = top_p
+
+    def __call__(self, input_ids, scores):
+        import torch
+
+        probs = torch.softmax(scores.float() / self.temperature, dim=-1)  # (batch, vocab)
+        if self.top_p < 1.0:
+            sorted_probs, order = probs.sort(dim=-1, descending=True)
+            # drop a token when the mass strictly before it already reaches top_p (the top token always stays)
+            drop = (sorted_probs.cumsum(dim=-1) - sorted_probs) >= self.top_p
+            sorted_probs = sorted_probs.masked_fill(drop, 0.0)
+            probs = torch.zeros_like(probs).scatter(-1, order, sorted_probs)
+        chosen = [torch.multinomial(probs[i], 1, generator=g) for i, g in enumerate(self.generators)]
+        out = torch.full_like(scores, float("-inf"))
+        return out.scatter(-1, torch.stack(chosen), 0.0)
+
+
+class StopOnText:
+    """Stopping criterion: a row is done once its *generated* text contains a stop string.
+
+    transformers' own `stop_strings` also match across the prompt boundary (a prompt ending in "\\n" plus
+    a generated "\\n" matches "\\n\\n"); vLLM and OpenAI servers look only at generated text, and so
+    do we. Only a tail window is decoded each step: a stop string that just completed lies within the
+    last few tokens (a token can be a partial UTF-8 byte, hence the factor 4).
+    """
+
+    def __init__(self, tokenizer, stops: tuple[str, ...], prompt_width: int):
+        self.tokenizer = tokenizer
+        self.stops = stops
+        self.width = prompt_width
+        self.window = 4 * max(len(s) for s in stops) + 8
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        tails = input_ids[:, self.width:][:, -self.window:].tolist()
+        texts = self.tokenizer.batch_decode(tails, skip_special_tokens=True)
+        return torch.tensor([any(s in t for s in self.stops) for t in texts], device=input_ids.device)
+
+
+def _resolve_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def _resolve_dtype(dtype: str, device: str):
+    import torch
+
+    if dtype == "auto":
+        return torch.float32 if device == "cpu" else "auto"
+    return getattr(torch, dtype)
+
+
+class HFBackend:
+    name = "hf"
+
+    def __init__(self, model: str, **options):
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig
+
+        self.model_path = str(model)
+        self.options = HFOptions(**options)
+        self.device = _resolve_device(self.options.device)
+        path = Path(self.model_path)
+        # A local .gguf file: transformers dequantises it; the tokenizer comes from the same file.
+        source, extra = (str(path.parent), {"gguf_file": path.name}) if path.suffix == ".gguf" and path.is_file() \
+            else (self.model_path, {})
+        common = dict(revision=self.options.revision, trust_remote_code=self.options.trust_remote_code, **extra)
+        self.tokenizer = AutoTokenizer.from_pretrained(source, **common)
+        self.model = AutoModelForCausalLM.from_pretrained(
+            source, dtype=_resolve_dtype(self.options.dtype, self.device), **common
+        ).to(self.device)
+        self.model.eval()
+        self.tokenizer.padding_side = "left"  # generated tokens must follow every prompt directly
+        self.eos_ids = self._eos_ids()
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token_id = self.eos_ids[0]
+        # Keep only the special token ids of the checkpoint's generation config: its sampling and penalty
+        # defaults (top_k, repetition_penalty, no_repeat_ngram_size, ...) would otherwise leak into generate.
+        self.model.generation_config = GenerationConfig(
+            eos_token_id=self.eos_ids, pad_token_id=self.tokenizer.pad_token_id,
+            bos_token_id=self.model.generation_config.bos_token_id,
+        )
+        self.uses_chat = bool(getattr(self.tokenizer, "chat_template", None))
+        self._torch = torch
+
+    def _eos_ids(self) -> list[int]:
+        eos = self.model.generation_config.eos_token_id
+        if eos is None:
+            eos = self.tokenizer.eos_token_id
+        ids = [eos] if isinstance(eos, int) else list(eos or [])
+        if not ids:
+            raise ValueError(f"{self.model_path}: neither generation config nor tokenizer defines an EOS token")
+        return ids
+
+    # ---- prompts -------------------------------------------------------------------------------
+    def render(self, request: GenerationRequest) -> tuple[str, bool]:
+        """(prompt text, whether the tokenizer should add its special tokens)."""
+        if request.messages is not None:
+            if not self.uses_chat:
+                raise ValueError("the tokenizer has no chat template: send a plain `prompt` instead of `messages`")
+            text = self.tokenizer.apply_chat_template(
+                list(request.messages), tokenize=False, add_generation_prompt=True
+            )
+            return text, False
+        if request.prompt is None:
+            raise ValueError("request has neither `messages` nor `prompt`")
+        return request.prompt, True
+
+    # ---- generation ----------------------------------------------------------------------------
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[Completion]:
+        results: list[Completion | None] = [None] * len(requests)
+        rendered: dict[int, tuple[str, bool]] = {}
+        for i, request in enumerate(requests):
+            try:
+                rendered[i] = self.render(request)
+            except Exception as exc:  # one bad request is recorded, the rest still run
+                results[i] = Completion(request.key, None, "error", error=f"{type(exc).__name__}: {exc}")
+        # Group by settings (one sampler per batch) and sort by prompt length so batches pad little;
+        # order is restored through the indices.
+        groups: dict[tuple, list[int]] = {}
+        for i in rendered:
+            groups.setdefault((requests[i].sampling, rendered[i][1]), []).append(i)
+        for (sampling, special), indices in groups.items():
+            indices.sort(key=lambda i: len(rendered[i][0]))
+            for start in range(0, len(indices), self.options.batch_size):
+                chunk = indices[start:start + self.options.batch_size]
+                done = self._run_isolated(requests, rendered, chunk, sampling, special)
+                for i, completion in zip(chunk, done, strict=True):
+                    results[i] = completion
+        return results  # type: ignore[return-value]
+
+    def _run_isolated(self, requests, rendered, chunk, sampling, special) -> list[Completion]:
+        """Run a batch; if it fails, rerun its requests one by one so only the bad one is an error."""
+        try:
+            return self._run_batch([requests[i] for i in chunk], [rendered[i][0] for i in chunk], sampling, special)
+        except Exception as exc:
+            if len(chunk) == 1:
+                log.warning("hf generation failed for %s: %s", requests[chunk[0]].key, exc)
+                return [Completion(requests[chunk[0]].key, None, "error", error=f"{type(exc).__name__}: {exc}")]
+            return [c for i in chunk for c in self._run_isolated(requests, rendered, [i], sampling, special)]
+
+    def _run_batch(self, requests: list[GenerationRequest], prompts: list[str], sampling: SamplingSettings,
+                   add_special_tokens: bool) -> list[Completion]:
+        torch = self._torch
+        batch = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=add_special_tokens)
+        batch = batch.to(self.device)
+        kwargs: dict = dict(
+            max_new_tokens=sampling.max_tokens, do_sample=False, eos_token_id=self.eos_ids,
+            pad_token_id=self.tokenizer.pad_token_id,
+        )
+        if sampling.temperature > 0:
+            kwargs["logits_processor"] = [SeededSampler(
+                [self._generator(r.seed) for r in requests], sampling.temperature, sampling.top_p
+            )]
+        if sampling.stop:
+            kwargs["stopping_criteria"] = [StopOnText(self.tokenizer, sampling.stop, batch["input_ids"].shape[1])]
+        with torch.inference_mode():
+            output = self.model.generate(**batch, **kwargs)
+        width = batch["input_ids"].shape[1]  # output = (batch, width + generated), prompts left-padded
+        prompt_counts = batch["attention_mask"].sum(dim=1).tolist()
+        return [
+            self._finish(r, p, int(n), output[row, width:].tolist(), sampling)
+            for row, (r, p, n) in enumerate(zip(requests, prompts, prompt_counts, strict=True))
+        ]
+
+    def _generator(self, seed: int | None):
+        torch = self._torch
+        generator = torch.Generator(device=self.device)
+        generator.manual_seed(seed if seed is not None else int(torch.randint(0, 2**62, (1,)).item()))
+        return generator
+
+    def _finish(self, request: GenerationRequest, prompt: str, prompt_tokens: int, tokens: list[int],
+                sampling: SamplingSettings) -> Completion:
+        """Cut a generated row at EOS or the first stop string and classify how it ended."""
+        eos_at = next((k for k, t in enumerate(tokens) if t in self.eos_ids), None)
+        body = tokens if eos_at is None else tokens[:eos_at]
+        text = self._decode(body)
+        hits = [text.find(s) for s in sampling.stop if s in text]
+        if hits:
+            text = text[:min(hits)]
+            used, reason = self._tokens_until_stop(body, sampling.stop), "stop"
+        elif eos_at is not None:
+            used, reason = eos_at + 1, "stop"
+        else:
+            used, reason = len(tokens), "length"
+        return Completion(request.key, text, reason, prompt_text=prompt, prompt_tokens=prompt_tokens,
+                          completion_tokens=used)
+
+    def _decode(self, tokens: list[int]) -> str:
+        return self.tokenizer.decode(tokens, skip_special_tokens=True)
+
+    def _tokens_until_stop(self, tokens: list[int], stops: tuple[str, ...]) -> int:
+        """Fewest leading tokens whose text contains a stop string (monotone in k: binary search)."""
+        low, high = 1, len(tokens)
+        while low < high:
+            mid = (low + high) // 2
+            if any(s in self._decode(tokens[:mid]) for s in stops):
+                high = mid
+            else:
+                low = mid + 1
+        return high
+
+    def describe(self) -> dict:
+        import transformers
+
+        entry = describe_model(self.model_path, self.options.revision)
+        commit = getattr(self.model.config, "_commit_hash", None)
+        if commit and "fingerprint" not in entry:
+            entry["revision"] = commit
+        return {
+            "backend": self.name, **entry, "device": self.device, "dtype": str(self.model.dtype),
+            "batch_size": self.options.batch_size, "eos_token_ids": self.eos_ids, "uses_chat": self.uses_chat,
+            "transformers": transformers.__version__, "torch": self._torch.__version__,
+        }
+
+    def close(self) -> None:
+        self.model = None
+        if self.device.startswith("cuda"):
+            self._torch.cuda.empty_cache()

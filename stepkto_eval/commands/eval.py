@@ -1,0 +1,122 @@
+"""Evaluate a model on math benchmarks (MATH-500, AIME24, AMC23, or your own task YAML) into a resumable run folder.
+
+Example: stepkto-eval --model Qwen/Qwen2.5-Math-1.5B-Instruct --tasks math500,aime24 --n 8 --temperature 0.6
+Rerunning the same command continues an interrupted run; changed settings are refused.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import yaml
+
+
+def _option(text: str) -> tuple[str, object]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key.replace("-", "_"), yaml.safe_load(value)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", help="local checkpoint folder, .gguf file, hub id, or the server's model name")
+    parser.add_argument("--tasks", help="comma-separated task names (see --list-tasks) or paths to task YAML files")
+    parser.add_argument("--list-tasks", action="store_true", help="list the built-in tasks and exit")
+    parser.add_argument("--backend", default="auto", choices=["auto", "hf", "vllm", "openai"],
+                        help="generation engine; auto = vllm when usable, else hf (default: auto)")
+    parser.add_argument("--base-url", help="OpenAI-compatible server URL, e.g. http://127.0.0.1:8000/v1 (openai)")
+    parser.add_argument("--api-key", help="API key for --base-url (default: $OPENAI_API_KEY if the backend reads it)")
+    parser.add_argument("--backend-option", "-O", action="append", type=_option, default=[], metavar="KEY=VALUE",
+                        help="extra backend option, repeatable (e.g. -O device=cuda -O tensor_parallel_size=2)")
+    parser.add_argument("--n", type=int, default=1, help="completions per problem (default 1)")
+    parser.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default 0)")
+    parser.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling (default 1.0)")
+    parser.add_argument("--max-tokens", type=int, default=None,
+                        help="completion token limit (default: the task's, 4096 for the built-in tasks)")
+    parser.add_argument("--limit", type=int, default=None, help="first K problems of each task (smoke runs)")
+    parser.add_argument("--seed", type=int, default=0, help="base seed; every sample derives its own from it")
+    parser.add_argument("--output-dir", type=Path, default=None,
+                        help="run folder (default runs/<model-name>-<timestamp>); rerun with it to resume")
+    parser.add_argument("--data-dir", default=None,
+                        help="folder with the tasks' local files instead of the hub (env STEPKTO_DATA_DIR)")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="requests per backend call and per durable write (default: hf 16, vllm 512, openai 64)")
+    parser.add_argument("--audit", default=None, metavar="SPEC",
+                        help="judge the steps of every completion (e.g. arith); adds the flawed-step rate")
+
+
+def print_tasks() -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..tasks import list_tasks, load_task_spec
+
+    table = Table(title="built-in tasks")
+    for col in ("name", "version", "source", "description"):
+        table.add_column(col)
+    for name in list_tasks():
+        spec = load_task_spec(name)
+        table.add_row(spec.name, str(spec.version), f"{spec.source.path} [{spec.source.split}]", spec.description)
+    Console().print(table)
+
+
+def print_summary(metrics: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..report import fmt_estimate, pct
+
+    names: list[str] = []
+    for entry in metrics["tasks"].values():
+        names += [k for k in entry["metrics"] if k not in names]
+    table = Table(title="results (%, 95% bootstrap CI)")
+    for col in ["task", "problems", *names, "truncated %"]:
+        table.add_column(col, justify="left" if col == "task" else "right")
+    for task, e in metrics["tasks"].items():
+        table.add_row(task, str(e["n_problems"]), *(fmt_estimate(e["metrics"][k]) if k in e["metrics"] else "–"
+                                                     for k in names), pct(e["truncation_rate"]))
+    if len(metrics["tasks"]) > 1:
+        o = metrics["overall"]
+        table.add_row("overall", str(o["n_problems"]),
+                      *(fmt_estimate(o["metrics"][k]) if k in o["metrics"] else "–" for k in names), "")
+    Console().print(table)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.list_tasks:
+        print_tasks()
+        return 0
+    if not args.model or not args.tasks:
+        print("stepkto-eval: --model and --tasks are required (see --help, --list-tasks)", file=sys.stderr)
+        return 2
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from ..evaluate import EvalConfig, run_evaluation
+    from ..metrics import MissingSamplesError
+    from ..runs import RunSettingsChanged
+    from ..tasks import TaskError
+
+    try:
+        config = EvalConfig(
+            model=args.model, tasks=[t.strip() for t in args.tasks.split(",") if t.strip()], backend=args.backend,
+            base_url=args.base_url, api_key=args.api_key, backend_options=dict(args.backend_option), n=args.n,
+            temperature=args.temperature, top_p=args.top_p, max_tokens=args.max_tokens, limit=args.limit,
+            seed=args.seed, output_dir=args.output_dir, data_dir=args.data_dir, batch_size=args.batch_size,
+            audit=args.audit, command=["stepkto-eval", *sys.argv[1:]],
+        )
+        with Progress(TextColumn("generating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()) as bar:
+            task_id = bar.add_task("generate", total=None)
+            outcome = run_evaluation(config, on_progress=lambda done, total: bar.update(task_id, completed=done,
+                                                                                      total=total))
+    except (TaskError, RunSettingsChanged, MissingSamplesError, ValueError) as exc:
+        print(f"stepkto-eval: {exc}", file=sys.stderr)
+        return 2
+    print_summary(outcome.metrics)
+    print(f"run folder: {outcome.folder.path}  (generated {outcome.n_generated}, "
+          f"already done {outcome.n_skipped}{', resumed' if outcome.resumed else ''})")
+    if outcome.n_errors:
+        print(f"stepkto-eval: {outcome.n_errors} sample(s) failed to generate (counted as wrong); "
+              "rerun the same command to retry them", file=sys.stderr)
+        return 1
+    return 0

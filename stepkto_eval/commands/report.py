@@ -1,0 +1,43 @@
+"""(Re)write report.md and report.html of finished run folder(s) from their manifest, metrics and samples.
+
+Usage: `stepkto-eval report RUN_DIR [RUN_DIR ...] [--sample-cap 50]`.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from stepkto_eval.report import render_markdown
+from stepkto_eval.report_html import SAMPLE_CAP, write_html_report
+from stepkto_eval.run_view import RunFolderError, load_run
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR", help="run folder(s) to report on")
+    parser.add_argument("--sample-cap", type=int, default=SAMPLE_CAP,
+                        help=f"samples shown per category (wrong / correct-but-flawed); default {SAMPLE_CAP}")
+
+
+def run(args: argparse.Namespace) -> int:
+    status = 0
+    for run_dir in args.run_dirs:
+        try:
+            view = load_run(run_dir)
+            tasks = view.metrics.get("tasks") or {}
+            if tasks and not all(isinstance(t, dict) and "metrics" in t for t in tasks.values()):
+                print(f"{run_dir / 'report.md'}: left as written by its command (not an eval/score run)")
+            elif tasks:
+                try:
+                    markdown = render_markdown(view.metrics, view.samples, view.manifest)
+                    (run_dir / "report.md").write_text(markdown, encoding="utf-8")
+                    print(run_dir / "report.md")
+                except (KeyError, TypeError) as exc:  # a malformed metrics.json must not block the HTML page
+                    print(f"stepkto-eval report: {run_dir / 'metrics.json'}: report.md not written "
+                          f"(missing or bad field {exc})", file=sys.stderr)
+                    status = 2
+            print(write_html_report(run_dir, sample_cap=args.sample_cap))
+        except RunFolderError as exc:
+            print(f"stepkto-eval report: {exc}", file=sys.stderr)
+            status = 2
+    return status

@@ -1,0 +1,56 @@
+"""Grade a JSONL file of completions against gold answers and report pass@1, avg@n, pass@n and maj@n.
+
+One row per problem: a gold answer and either one completion (string) or several (list); other fields are
+kept in each sample's `meta` (a list with one entry per completion contributes that completion's entry).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import sys
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="JSONL file, one row per problem")
+    parser.add_argument("--output-dir", type=Path, default=None,
+                        help="where samples.jsonl, metrics.json, report.md go (default runs/score-<file>-<time>)")
+    parser.add_argument("--gold-field", default="gold", help="field with the gold answer (default gold)")
+    parser.add_argument("--completions-field", default=None,
+                        help="field with the completion(s), a string or a list (default: completions or completion)")
+    parser.add_argument("--id-field", default=None, help="field with the problem id (default: id, else row number)")
+    parser.add_argument("--breakdown", action="append", default=[], metavar="FIELD",
+                        help="also report metrics per value of this row field (repeatable, e.g. level)")
+    parser.add_argument("--workers", type=int, default=None, help="grading processes (default: CPU count, max 8)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..report import fmt_estimate
+    from ..scoring import ScoreConfig, ScoreInputError, score_file
+
+    if not args.file.is_file():
+        print(f"stepkto-eval score: {args.file} not found", file=sys.stderr)
+        return 2
+    out = args.output_dir or Path("runs") / f"score-{args.file.stem}-{_dt.datetime.now():%Y%m%d-%H%M%S}"
+    cfg = ScoreConfig(file=args.file, output_dir=out, gold_field=args.gold_field,
+                      completions_field=args.completions_field, id_field=args.id_field,
+                      breakdown=tuple(args.breakdown), workers=args.workers,
+                      command=["stepkto-eval", "score", *sys.argv[2:]])
+    try:
+        metrics = score_file(cfg)
+    except ScoreInputError as exc:
+        print(f"stepkto-eval score: {exc}", file=sys.stderr)
+        return 2
+    (task, entry), = metrics["tasks"].items()
+    table = Table(title=f"{task}\n{entry['n_problems']} problems x {entry['n_samples_per_problem']} completions",
+                  caption="percent, 95% bootstrap CI over problems")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name, est in entry["metrics"].items():
+        table.add_row(name, fmt_estimate(est))
+    Console().print(table)
+    print(f"wrote {out}/samples.jsonl, metrics.json, report.md")
+    return 0

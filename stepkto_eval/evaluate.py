@@ -1,0 +1,284 @@
+"""The evaluation run: tasks -> requests -> backend -> extract/grade (-> audit) -> samples -> metrics -> report.
+
+Every sample has its own seed derived from (seed, task, id, sample_index), so a resumed sampled run
+regenerates exactly the samples it lacks, with the same randomness as an uninterrupted run would have used.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from . import report
+from .backends.base import Backend, Completion, GenerationRequest, SamplingSettings
+from .backends.fingerprint import local_fingerprint
+from .metrics import overall_metrics, resolve_metric_names, task_metrics
+from .prompts import build_messages, build_plain_prompt, prompt_hash
+from .runs import RunFolder, hardware, package_versions, utc_now
+from .scoring import grade_completion
+from .tasks import LoadedTask, Problem, TaskError, TaskSpec, load_task, load_task_spec
+
+DEFAULT_MAX_TOKENS = 4096
+# Requests handed to the backend at once (and written together). vLLM batches continuously inside one call,
+# so it gets many; a server backend needs enough to keep its concurrent connections busy.
+DEFAULT_BATCH_SIZE = {"hf": 16, "vllm": 512, "openai": 64}
+
+
+@dataclass
+class EvalConfig:
+    model: str
+    tasks: Sequence[str]
+    backend: str = "auto"
+    base_url: str | None = None
+    api_key: str | None = None
+    backend_options: dict[str, Any] = field(default_factory=dict)
+    n: int = 1
+    temperature: float = 0.0
+    top_p: float = 1.0
+    max_tokens: int | None = None  # None: each task's generation.max_tokens (default 4096)
+    limit: int | None = None
+    seed: int = 0
+    output_dir: Path | None = None
+    data_dir: str | None = None
+    batch_size: int | None = None  # requests per backend call and per durable write; None: per backend
+    audit: str | None = None
+    round: int | None = None
+    command: list[str] = field(default_factory=lambda: list(sys.argv))
+
+    def __post_init__(self) -> None:
+        if self.n < 1 or (self.batch_size is not None and self.batch_size < 1):
+            raise ValueError("--n and --batch-size must be >= 1")
+        if self.n > 1 and self.temperature == 0:
+            raise ValueError("--n > 1 with temperature 0 would repeat one greedy completion; set --temperature")
+        if self.output_dir is None:
+            stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+            self.output_dir = Path("runs") / f"{Path(self.model.rstrip('/')).name}-{stamp}"
+
+
+@dataclass
+class EvalOutcome:
+    folder: RunFolder
+    metrics: dict
+    n_generated: int  # samples produced by this invocation
+    n_skipped: int  # samples already finished in the folder
+    n_errors: int  # samples whose newest record is a generation error
+    resumed: bool
+
+
+def sample_seed(seed: int, task: str, pid: str, index: int) -> int:
+    """A 31-bit seed that depends only on the sample's identity, not on batching or run order."""
+    digest = hashlib.sha256(f"{seed}|{task}|{pid}|{index}".encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+def task_max_tokens(config: EvalConfig, task: LoadedTask) -> int:
+    return int(config.max_tokens or task.spec.generation.get("max_tokens") or DEFAULT_MAX_TOKENS)
+
+
+def resolved_backend(config: EvalConfig) -> str:
+    """The concrete engine: `auto` is resolved here, so the manifest never hides which engine ran."""
+    if config.backend != "auto":
+        return config.backend
+    from .backends import resolve_auto
+
+    return resolve_auto(config.model, config.base_url)[0]
+
+
+def build_manifest(config: EvalConfig, tasks: Sequence[LoadedTask], checker_version: str,
+                   backend_name: str) -> dict:
+    """Everything the run folder records; HASHED_KEYS in runs.py decide resumability."""
+    is_server = backend_name == "openai"
+    return {
+        "stepkto_version": package_versions().get("stepkto"), "created": utc_now(), "command": config.command,
+        "versions": package_versions(),
+        "model": {"name_or_path": config.model, "revision": None,
+                  "hash": None if is_server else local_fingerprint(config.model),
+                  "base_url": config.base_url if is_server else None},
+        "backend_settings": {"name": backend_name, "options": config.backend_options},
+        "tasks": {t.spec.name: {"version": t.spec.version, "file": t.spec.file, "source": t.source,
+                                "split": t.spec.source.split, "revision": t.spec.source.revision,
+                                "file_sha256": t.file_sha256, "prompt_hash": prompt_hash(t.spec.prompt),
+                                "n_problems": len(t.problems), "limit": config.limit,
+                                "max_tokens": task_max_tokens(config, t)} for t in tasks},
+        "sampling": {"n": config.n, "temperature": config.temperature, "top_p": config.top_p,
+                     "max_tokens": config.max_tokens, "seed": config.seed},
+        "checker_version": checker_version,
+        "audit": {"judge": config.audit} if config.audit else None,
+        "round": config.round, "hardware": hardware(),
+    }
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    task: LoadedTask
+    problem: Problem
+    index: int
+
+
+def pending_work(tasks: Sequence[LoadedTask], n: int, finished: set) -> tuple[list[WorkItem], int]:
+    items, skipped = [], 0
+    for t in tasks:
+        for p in t.problems:
+            for i in range(n):
+                if (t.spec.name, p.id, i) in finished:
+                    skipped += 1
+                else:
+                    items.append(WorkItem(t, p, i))
+    return items, skipped
+
+
+def make_request(item: WorkItem, config: EvalConfig, uses_chat: bool) -> GenerationRequest:
+    spec = item.task.spec
+    sampling = SamplingSettings(temperature=config.temperature, top_p=config.top_p,
+                                max_tokens=task_max_tokens(config, item.task))
+    common = dict(key=f"{spec.name}|{item.problem.id}|{item.index}", sampling=sampling,
+                  seed=sample_seed(config.seed, spec.name, item.problem.id, item.index))
+    if uses_chat:
+        return GenerationRequest(messages=build_messages(spec.prompt, item.problem), **common)
+    return GenerationRequest(prompt=build_plain_prompt(spec.prompt, item.problem), **common)
+
+
+def make_record(item: WorkItem, request: GenerationRequest, completion: Completion) -> dict:
+    """The sample record of docs/run-folder.md for one finished (or failed) generation."""
+    p = item.problem
+    failed = completion.finish_reason == "error" or completion.text is None
+    graded = grade_completion(p.answer, None if failed else completion.text, p.problem)
+    return {
+        "task": item.task.spec.name, "id": p.id, "sample_index": item.index,
+        "prompt": list(request.messages) if request.messages is not None else request.prompt,
+        "prompt_text": completion.prompt_text, "completion": completion.text,
+        "finish_reason": "error" if failed else completion.finish_reason, **graded,
+        "tokens": {"prompt": completion.prompt_tokens, "completion": completion.completion_tokens},
+        "gold": p.answer, "meta": p.meta, "seed": request.seed,
+        "error": (completion.error or "backend returned no text") if failed else None,
+    }
+
+
+def audit_records(records: list[dict], problems: Sequence[Problem], judge: Any) -> None:
+    """Split each completion into steps and ask the judge for step labels, in one batch (in place)."""
+    from .audit.base import JudgeInput
+    from .audit.steps import split_steps
+
+    todo = [(r, p) for r, p in zip(records, problems, strict=True) if r["completion"] is not None]
+    items, failure = [], "judge returned no verdict"
+    for r, p in todo:
+        steps = split_steps(r["completion"])
+        r["steps"] = [s.text for s in steps]
+        r["step_char_spans"] = [[s.start, s.end] for s in steps]
+        items.append(JudgeInput(problem=p.problem, steps=tuple(r["steps"]), reference_solution=p.solution,
+                                gold_answer=p.answer))
+    try:
+        judgements = list(judge.judge(items))
+        if len(judgements) != len(items):
+            raise RuntimeError(f"judge returned {len(judgements)} verdicts for {len(items)} completions")
+    except Exception as exc:  # a judge crash costs this batch its verdicts, not the run
+        judgements = [None] * len(items)
+        failure = f"{type(exc).__name__}: {exc}"
+    for (r, _), j in zip(todo, judgements, strict=True):
+        if j is None:
+            r.update(step_labels=[None] * len(r["steps"]), first_error=None,
+                     judge={"name": getattr(judge, "name", "?"), "kind": getattr(judge, "kind", "?"),
+                            "evidence": {"error": failure}})
+        else:
+            r.update(step_labels=j.step_labels, first_error=j.first_error,
+                     judge={"name": j.judge, "kind": getattr(judge, "kind", None), "evidence": j.evidence})
+
+
+def compute_metrics(config: EvalConfig, tasks: Sequence[LoadedTask], folder: RunFolder, manifest: dict) -> dict:
+    latest = list(folder.latest_samples().values())
+    entries, tables = {}, []
+    for t in tasks:
+        samples = [s for s in latest if s["task"] == t.spec.name]
+        entry, table = task_metrics(samples, [p.id for p in t.problems], n=config.n, metric_names=t.spec.metrics,
+                                    greedy=config.temperature == 0, breakdown=t.spec.breakdown, task=t.spec.name)
+        entries[t.spec.name] = entry
+        tables.append(table)
+    return {"settings_hash": manifest.get("settings_hash"), "model": config.model, "round": config.round,
+            "tasks": entries, "overall": overall_metrics(tables)}
+
+
+def open_backend(config: EvalConfig, name: str) -> Backend:
+    from .backends import make_backend
+
+    return make_backend(name, config.model, base_url=config.base_url, api_key=config.api_key,
+                        **config.backend_options)
+
+
+def run_evaluation(config: EvalConfig, *, backend: Backend | None = None,
+                   on_progress: Callable[[int, int], None] | None = None) -> EvalOutcome:
+    """Run (or resume) an evaluation into config.output_dir and return its metrics.
+
+    Raises RunSettingsChanged before loading any model when the folder holds other settings.
+    `on_progress(done, total)` is called after each durable batch.
+    """
+    from .grading import CHECKER_VERSION
+
+    specs = [load_task_spec(name) for name in config.tasks]
+    for spec in specs:
+        check_generation_task(spec, config.n)
+    tasks = [load_task(spec, data_dir=config.data_dir, limit=config.limit) for spec in specs]
+    folder = RunFolder(config.output_dir)
+    backend_name = backend.name if backend is not None else resolved_backend(config)
+    resumed = folder.open(build_manifest(config, tasks, CHECKER_VERSION, backend_name))
+    work, skipped = pending_work(tasks, config.n, folder.finished_keys())
+    judge = _make_judge(config.audit) if work else None  # a bad judge spec fails before the model loads
+    own_backend = backend is None and bool(work)
+    if own_backend:
+        backend = open_backend(config, backend_name)
+    try:
+        if work:
+            if "backend" not in (folder.read_manifest() or {}):
+                folder.update_manifest(backend=backend.describe())
+            _generate(work, config, backend, folder, judge, on_progress)
+    finally:
+        if own_backend and backend is not None:
+            backend.close()
+    manifest = folder.read_manifest() or {}
+    metrics = compute_metrics(config, tasks, folder, manifest)
+    folder.write_metrics(metrics)
+    latest = folder.latest_samples()
+    folder.write_text("report.md", report.render_markdown(metrics, latest.values(), manifest))
+    n_errors = sum(1 for r in latest.values() if r.get("finish_reason") == "error")
+    return EvalOutcome(folder, metrics, len(work), skipped, n_errors, resumed)
+
+
+def check_generation_task(spec: TaskSpec, n: int) -> None:
+    """Refuse, before any model loads, a task whose metrics are not generation metrics (e.g. ProcessBench)."""
+    try:
+        resolve_metric_names(spec.metrics, n)
+    except ValueError as exc:
+        raise TaskError(f"task {spec.name} ({spec.file}) is not a generation benchmark that `stepkto-eval` "
+                        f"can score: {exc}; see the comments in its YAML") from exc
+
+
+def _make_judge(spec: str | None):
+    if not spec:
+        return None
+    from .audit.registry import make_judge
+
+    return make_judge(spec)
+
+
+def _generate(work: list[WorkItem], config: EvalConfig, backend: Backend, folder: RunFolder, judge: Any,
+              on_progress: Callable[[int, int], None] | None) -> None:
+    done = 0
+    size = config.batch_size or DEFAULT_BATCH_SIZE.get(backend.name, 16)
+    if on_progress is not None:
+        on_progress(0, len(work))
+    for start in range(0, len(work), size):
+        batch = work[start:start + size]
+        requests = [make_request(item, config, backend.uses_chat) for item in batch]
+        completions = backend.generate(requests)
+        if len(completions) != len(requests):
+            raise RuntimeError(f"backend {backend.name} returned {len(completions)} completions "
+                               f"for {len(requests)} requests")
+        records = [make_record(item, req, comp) for item, req, comp in zip(batch, requests, completions, strict=True)]
+        if judge is not None:
+            audit_records(records, [item.problem for item in batch], judge)
+        folder.append_samples(records)
+        done += len(batch)
+        if on_progress is not None:
+            on_progress(done, len(work))

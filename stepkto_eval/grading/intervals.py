@@ -1,0 +1,149 @@
+"""Inequalities, `\\ne`, `|x - c| < r` and `\\mathbb{R} \\setminus \\{..\\}` read as unions of intervals (policy rule 10).
+
+An interval is the tree ("seq", open, close, (low, high)) with `\\infty` as ("const", "inf"); a union is a
+list of them, compared in any order by `compare.py`.  `x > 3` is (3, inf), `1 < x \\le 2` is (1, 2],
+`x \\ne a` is (-inf, a) U (a, inf), `|x| \\ge r` is (-inf, -r] U [r, inf) for a constant r > 0.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import mpmath
+
+from .budget import GradingError
+from .evaluate import DPS, approx, free_symbols, precision
+from .parse import Node
+
+_INF = ("const", "inf")
+
+
+def to_interval(node: Node) -> Node | None:
+    """`x > 3` -> ("seq", "(", ")", (3, inf)); `1 < x <= 2` -> (1, 2]; None if not such an inequality."""
+    if node[0] != "rel" or any(op in ("=", "!=") for op in node[1]):
+        return None
+    ops, operands = node[1], node[2]
+    syms = [k for k, operand in enumerate(operands) if operand[0] == "sym"]
+    if len(syms) != 1:
+        return None
+    k = syms[0]
+    if len(ops) == 2 and k == 1 and ops[0][0] == ops[1][0]:
+        low, high = (operands[0], operands[2]) if ops[0][0] == "<" else (operands[2], operands[0])
+        low_op, high_op = (ops[0], ops[1]) if ops[0][0] == "<" else (ops[1], ops[0])
+        closed = ("<=", ">=")  # `5 \\ge x > -2` is (-2, 5]: the written direction does not matter
+        return ("seq", "[" if low_op in closed else "(", "]" if high_op in closed else ")", (low, high))
+    if len(ops) != 1:
+        return None
+    op, other = ops[0], operands[1 - k]
+    if k == 1:  # "3 < x" reads as "x > 3"
+        op = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}[op]
+    if op in ("<", "<="):
+        return ("seq", "(", "]" if op == "<=" else ")", (("neg", _INF), other))
+    return ("seq", "[" if op == ">=" else "(", ")", (other, _INF))
+
+
+def _not_equal_intervals(node: Node) -> list[Node] | None:
+    """`x \\ne a` is (-inf, a) U (a, inf)."""
+    if node[0] != "rel" or node[1] != ("!=",):
+        return None
+    left, right = node[2]
+    point = right if left[0] == "sym" else left if right[0] == "sym" else None
+    if point is None:
+        return None
+    return [("seq", "(", ")", (("neg", _INF), point)), ("seq", "(", ")", (point, _INF))]
+
+
+def _positive_constant(node: Node) -> bool:
+    if free_symbols(node):
+        return False
+    try:
+        with precision(DPS):
+            value = approx(node, {})
+            return bool(mpmath.im(value) == 0 and value > 0)
+    except (GradingError, TypeError, ValueError, ZeroDivisionError):
+        return False
+
+
+def _abs_intervals(node: Node) -> list[Node] | None:
+    """`|x - c| < r` -> (c-r, c+r); `|x| \\ge r` -> (-inf, -r] U [r, inf) (for a constant r > 0)."""
+    if node[0] != "rel" or len(node[1]) != 1 or node[1][0] not in ("<", "<=", ">", ">="):
+        return None
+    (op,), (left, right) = node[1], node[2]
+    if left[0] != "abs" and right[0] == "abs":  # `3 > |x|` reads as `|x| < 3`
+        op, left, right = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}[op], right, left
+    if left[0] != "abs" or not _positive_constant(right):
+        return None
+    inner, center = left[1], ("num", Fraction(0))
+    if inner[0] == "add" and len(inner[1]) == 2 and inner[1][0][0] == "sym" and not free_symbols(inner[1][1]):
+        inner, center = inner[1][0], ("neg", inner[1][1])
+    if inner[0] != "sym":
+        return None
+    low, high = ("add", (center, ("neg", right))), ("add", (center, right))
+    if op in ("<", "<="):
+        bracket = ("[", "]") if op == "<=" else ("(", ")")
+        return [("seq", *bracket, (low, high))]
+    closed = op == ">="
+    return [("seq", "(", "]" if closed else ")", (("neg", _INF), low)),
+            ("seq", "[" if closed else "(", ")", (high, _INF))]
+
+
+def _punctured(node: Node) -> list[Node] | None:
+    """`\\mathbb{R} \\setminus \\{a, b\\}` -> (-inf, a) U (a, b) U (b, inf) for numeric a < b."""
+    base, removed = node[1], node[2]
+    if base != ("seq", "(", ")", (("neg", _INF), _INF)) or removed[0] not in ("set", "list", "num", "neg"):
+        return None
+    points = removed[1] if removed[0] in ("set", "list") else (removed,)
+    try:
+        with precision(DPS):
+            ordered = sorted(points, key=lambda p: mpmath.mpf(approx(p, {})))
+    except (GradingError, TypeError, ValueError):
+        return None
+    edges = [("neg", _INF), *ordered, _INF]
+    return [("seq", "(", ")", (low, high)) for low, high in zip(edges, edges[1:], strict=False)]
+
+
+def as_intervals(node: Node) -> list[Node] | None:
+    parts = node[1] if node[0] in ("union", "list") else (node,)
+    out = []
+    for part in parts:
+        if part[0] == "setminus":
+            pieces = _punctured(part)
+            if pieces is None:
+                return None
+            out.extend(pieces)
+            continue
+        split = _not_equal_intervals(part) or _abs_intervals(part)
+        if split is not None:
+            out.extend(split)
+            continue
+        interval = to_interval(part) if part[0] == "rel" else part
+        if interval is None or interval[0] != "seq" or len(interval[3]) != 2:
+            return None
+        out.append(interval)
+    if node[0] == "list" and len(out) == 2 and all(part[0] == "rel" for part in parts):
+        return _overlap(out[0], out[1]) or out
+    return out
+
+
+def _overlap(first: Node, second: Node) -> list[Node] | None:
+    """`x > -2, x < 2` (or "... and ..."): a lower and an upper bound that overlap mean (-2, 2).
+
+    Read as a union they would be the whole line, which nobody writes that way; bounds that do not
+    overlap (`x < -2, x > 2`) stay a union of two rays.
+    """
+    lower, upper = (first, second) if first[3][1] == _INF else (second, first)
+    if lower[3][1] != _INF or upper[3][0] != ("neg", _INF) or upper is lower:
+        return None
+    low, high = lower[3][0], upper[3][1]
+    if not _positive_constant(("add", (high, ("neg", low)))):
+        return None
+    return [("seq", lower[1], upper[2], (low, high))]
+
+
+def interval_like(node: Node) -> bool:
+    if node[0] in ("union", "setminus"):
+        return True
+    if node[0] == "rel":
+        return any(f(node) is not None for f in (to_interval, _not_equal_intervals, _abs_intervals))
+    if node[0] == "list":  # `x \\le -3, x \\ge 3` ("... or ...") lists the pieces of a union
+        return all(item[0] == "rel" and interval_like(item) for item in node[1])
+    return node[0] == "seq" and len(node[3]) == 2

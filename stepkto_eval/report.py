@@ -1,0 +1,116 @@
+"""report.md of a run folder: per-task and overall tables with 95% CIs, breakdowns, a few failure examples.
+
+Reads only metrics.json-shaped dicts, the sample records and the manifest, so it can be rerun on any
+finished folder. (report.html lives in its own module and reads the same inputs.)
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterable, Mapping, Sequence
+
+N_FAILURES = 3
+TAIL_CHARS = 400
+
+
+def pct(value: float | None) -> str:
+    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{100 * value:.1f}"
+
+
+def fmt_estimate(est: Mapping) -> str:
+    """`53.4 [49.0, 57.8]` (percent, 95% CI)."""
+    return f"{pct(est['value'])} [{pct(est['ci_low'])}, {pct(est['ci_high'])}]"
+
+
+def _metric_table(rows: Sequence[tuple[str, int, Mapping[str, Mapping]]], names: Sequence[str], first: str) -> str:
+    head = f"| {first} | problems | " + " | ".join(names) + " |"
+    sep = "|---|---:|" + "---:|" * len(names)
+    body = [f"| {label} | {n} | " + " | ".join(fmt_estimate(m[k]) if k in m else "–" for k in names) + " |"
+            for label, n, m in rows]
+    return "\n".join([head, sep, *body])
+
+
+def _metric_names(metrics: Mapping) -> list[str]:
+    names: list[str] = []
+    for entry in metrics["tasks"].values():
+        names += [k for k in entry["metrics"] if k not in names]
+    return names
+
+
+def summary_section(metrics: Mapping) -> str:
+    names = _metric_names(metrics)
+    rows = [(task, e["n_problems"], e["metrics"]) for task, e in metrics["tasks"].items()]
+    if len(rows) > 1:
+        rows.append(("**overall**", metrics["overall"]["n_problems"], metrics["overall"]["metrics"]))
+    lines = ["## Results", "", "Percent correct, 95% bootstrap CI over problems in brackets.", "",
+             _metric_table(rows, names, "task"), "",
+             "| task | samples/problem | greedy | truncated (length limit) | generation errors |",
+             "|---|---:|---|---:|---:|"]
+    for task, e in metrics["tasks"].items():
+        lines.append(f"| {task} | {e['n_samples_per_problem']} | {e.get('greedy')} | "
+                     f"{pct(e['truncation_rate'])}% | {pct(e['error_rate'])}% |")
+    return "\n".join(lines)
+
+
+def breakdown_section(metrics: Mapping) -> str:
+    parts = []
+    for task, e in metrics["tasks"].items():
+        names = list(e["metrics"])
+        for fld, buckets in (e.get("breakdown") or {}).items():
+            rows = [(value, b["n"], b["metrics"]) for value, b in buckets.items()]
+            parts += [f"### {task} by {fld}", "", _metric_table(rows, names, fld), ""]
+    return "\n".join(["## Breakdown", "", *parts]) if parts else ""
+
+
+def audit_section(metrics: Mapping) -> str:
+    rows = [(t, e["flawed_step_rate"]) for t, e in metrics["tasks"].items() if "flawed_step_rate" in e]
+    if not rows:
+        return ""
+    lines = ["## Step audit", "", "Flawed-step rate: share of correct completions in which the judge found a wrong step.",
+             "", "| task | flawed-step rate | correct judged | flawed | no verdict |", "|---|---:|---:|---:|---:|"]
+    for task, f in rows:
+        lines.append(f"| {task} | {fmt_estimate(f)} | {f['n_correct'] - f['n_no_verdict']} | {f['n_flawed']} | "
+                     f"{f['n_no_verdict']} |")
+    return "\n".join(lines)
+
+
+def _fence(text: str) -> str:
+    return "```\n" + text.replace("```", "` ` `") + "\n```"
+
+
+def failures_section(samples: Iterable[Mapping], n_per_task: int = N_FAILURES) -> str:
+    """The first few incorrect completions of each task: gold, extracted answer, verdict, completion tail."""
+    shown: dict[str, int] = {}
+    parts = []
+    for s in samples:
+        task = str(s.get("task"))
+        if s.get("correct") or shown.get(task, 0) >= n_per_task:
+            continue
+        shown[task] = shown.get(task, 0) + 1
+        verdict = s.get("verdict") or {}
+        text = s.get("completion") or s.get("error") or ""
+        tail = text if len(text) <= TAIL_CHARS else "…" + text[-TAIL_CHARS:]
+        parts += [f"### {task} / {s.get('id')} (sample {s.get('sample_index')})", "",
+                  f"- gold: `{s.get('gold')}`", f"- extracted: `{s.get('extracted')}`",
+                  f"- verdict: {verdict.get('rule')} — {verdict.get('reason')}",
+                  f"- finish_reason: {s.get('finish_reason')}", "", _fence(tail), ""]
+    return "\n".join(["## Failure examples", "", *parts]) if parts else ""
+
+
+def header(manifest: Mapping | None) -> str:
+    manifest = manifest or {}
+    model = (manifest.get("model") or {}).get("name_or_path") or manifest.get("source", {}).get("file", "?")
+    lines = ["# stepkto evaluation report", "", f"- model / source: `{model}`"]
+    if manifest.get("backend_settings"):
+        lines.append(f"- backend: {manifest['backend_settings'].get('name')}")
+    if manifest.get("sampling"):
+        lines.append("- sampling: " + ", ".join(f"{k}={v}" for k, v in manifest["sampling"].items()))
+    for key in ("checker_version", "created", "settings_hash"):
+        if manifest.get(key):
+            lines.append(f"- {key.replace('_', ' ')}: `{manifest[key]}`")
+    return "\n".join(lines)
+
+
+def render_markdown(metrics: Mapping, samples: Iterable[Mapping], manifest: Mapping | None = None) -> str:
+    sections = [header(manifest), summary_section(metrics), breakdown_section(metrics), audit_section(metrics),
+                failures_section(samples)]
+    return "\n\n".join(s for s in sections if s) + "\n"

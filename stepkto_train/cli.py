@@ -1,0 +1,131 @@
+"""`stepkto-train`: one training stage (`train`) or the iterative loop (`iterate`).
+
+    stepkto-train train --data labeled.jsonl --model CKPT --output-dir DIR [--config FILE.yaml]
+        [any TrainingArguments option in dashed form: --max-steps 100 --per-device-train-batch-size 4 ...]
+        [Step-KTO options: --alpha 1 --beta 0.1 --desirable-weight 1 --undesirable-weight 1 --auto-weights ...]
+    stepkto-train iterate --config stepkto_train/configs/cpu_demo.yaml [--limit N]
+
+Options given on the command line override the YAML file. The final model (weights + tokenizer) is written
+to DIR itself, loadable by `transformers`, `stepkto-eval --model DIR` and vLLM; checkpoints go to
+DIR/checkpoint-N, and `--resume-from-checkpoint auto` continues from the newest one.
+Launch on several GPUs with torchrun / accelerate / deepspeed: see stepkto_train/configs/*.yaml headers.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import yaml
+
+
+@dataclass
+class TrainInputs:
+    data: str | None = field(default=None, metadata={"help": "Labeled JSONL/Parquet file (the labeled-data contract)."})
+    model: str | None = field(default=None, metadata={"help": "Starting checkpoint folder (also the reference)."})
+    config: str | None = field(default=None, metadata={"help": "YAML file with any of these options."})
+    model_dtype: str = field(default="float32", metadata={
+        "help": "dtype the policy is loaded in: float32 (default; mixed precision via --bf16) or bfloat16."})
+    limit: int | None = field(default=None, metadata={"help": "Smoke mode: train on the first N rows only."})
+
+
+def parse_train_args(argv: list[str]):
+    from transformers import HfArgumentParser
+
+    from .trainer import StepKTOConfig
+
+    parser = HfArgumentParser((TrainInputs, StepKTOConfig), prog="stepkto-train train")
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--config")
+    known, _ = pre.parse_known_args(argv)
+    if known.config:
+        values = yaml.safe_load(Path(known.config).read_text()) or {}
+        names = {f.name for dc in (TrainInputs, StepKTOConfig) for f in fields(dc)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise SystemExit(f"stepkto-train: {known.config}: unknown option(s) {unknown}")
+        parser.set_defaults(**values)
+    inputs, args = parser.parse_args_into_dataclasses(argv)
+    for name in ("data", "model"):
+        if not getattr(inputs, name):
+            raise SystemExit(f"stepkto-train train: --{name} is required (command line or --config)")
+    return inputs, args
+
+
+def resolve_model_dir(model: str) -> str:
+    """A local folder as is; a hub id → its local snapshot (downloaded once): the reference cache
+    fingerprints the model's files, so training needs them on disk."""
+    if Path(model).is_dir():
+        return model
+    from huggingface_hub import snapshot_download
+
+    return snapshot_download(model)
+
+
+def last_complete_checkpoint(folder: Path) -> str | None:
+    """Newest checkpoint-N whose trainer_state.json (written last by the Trainer) exists: a run killed while
+    writing a checkpoint resumes from the previous complete one."""
+    done = [p for p in folder.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()
+            and (p / "trainer_state.json").is_file()]
+    return str(max(done, key=lambda p: int(p.name.split("-")[-1]))) if done else None
+
+
+def run_train(inputs: TrainInputs, args) -> Path:
+    """Train one stage and save the final model to args.output_dir; returns that folder."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from .data import load_labeled
+    from .trainer import StepKTOTrainer
+
+    out = Path(args.output_dir)
+    inputs.model = resolve_model_dir(inputs.model)
+    tokenizer = AutoTokenizer.from_pretrained(inputs.model)
+    model = AutoModelForCausalLM.from_pretrained(inputs.model, dtype=getattr(torch, inputs.model_dtype))
+    args.ref_model = args.ref_model or inputs.model
+    trainer = StepKTOTrainer(model, args, load_labeled(inputs.data, limit=inputs.limit), tokenizer)
+    resume = args.resume_from_checkpoint
+    if resume == "auto":
+        resume = last_complete_checkpoint(out)
+    result = trainer.train(resume_from_checkpoint=resume)
+    trainer.save_model(str(out))
+    if trainer.is_world_process_zero():
+        summary = {"data": str(inputs.data), "model": str(inputs.model), "resumed_from": resume,
+                   "prep": {k: v for k, v in asdict(trainer.prep_stats).items() if k != "judged_steps"},
+                   "judged_steps": {str(k): v for k, v in trainer.prep_stats.judged_steps.items()},
+                   "reference": asdict(trainer.ref_stats) if trainer.ref_stats else "frozen model",
+                   "weights": [args.desirable_weight, args.undesirable_weight],
+                   "world_size": trainer.accelerator.num_processes,
+                   "deepspeed_zero_stage": (trainer.accelerator.state.deepspeed_plugin.zero_stage
+                                            if trainer.is_deepspeed_enabled else None),
+                   "metrics": result.metrics, "log_history": trainer.state.log_history}
+        (out / "stepkto_train.json").write_text(json.dumps(summary, indent=1, default=str))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0
+    command, rest = argv[0], argv[1:]
+    if command == "train":
+        inputs, args = parse_train_args(rest)
+        out = run_train(inputs, args)
+        if args.process_index == 0:
+            print(f"final model: {out}")
+        return 0
+    if command == "iterate":
+        from .iterate import main as iterate_main
+
+        return iterate_main(rest)
+    print(f"stepkto-train: unknown command {command!r} (train | iterate)", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

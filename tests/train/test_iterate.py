@@ -1,0 +1,107 @@
+"""The iterative loop: stage plan, recipe checks, one real round of the CPU recipe on the tiny model, and a
+run killed during training that resumes and finishes."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO
+
+from stepkto_train.iterate import Loop, Recipe, RecipeChanged, cli_options
+
+CPU_DEMO = REPO / "stepkto_train" / "configs" / "cpu_demo.yaml"
+
+
+@pytest.mark.parametrize("options, expected", [
+    ({"max_tokens": 64, "use_cpu": True, "skip": False}, ["--max-tokens", "64", "--use-cpu"]),
+    ({"backend_option": ["a=1", "b=2"]}, ["--backend-option", "a=1", "--backend-option", "b=2"]),
+    ({"audit": None}, []),
+])
+def test_cli_options(options, expected):
+    assert cli_options(options) == expected
+
+
+def demo_recipe(tmp_path: Path, model: str | Path, rounds: int = 2, **train) -> Path:
+    recipe = yaml.safe_load(CPU_DEMO.read_text())
+    recipe.update(run_dir=str(tmp_path / "run"), model=str(model), rounds=rounds)
+    recipe["label"].update(limit=2, max_tokens=40, n=2)
+    recipe["eval"].update(limit=2, max_tokens=40)
+    recipe["train"].update(ref_cache_dir=str(tmp_path / "refcache"), **train)
+    path = tmp_path / "recipe.yaml"
+    path.write_text(yaml.safe_dump(recipe))
+    return path
+
+
+def test_stage_plan_chains_models_and_uses_the_launcher(tmp_path):
+    recipe = Recipe.load(demo_recipe(tmp_path, "M0", rounds=2))
+    recipe.launcher = ["torchrun", "--nproc_per_node", "8"]
+    plan = dict(Loop(recipe).stages())
+    assert list(plan) == ["round_0/eval", "round_1/label", "round_1/train", "round_1/eval", "round_2/label",
+                          "round_2/train", "round_2/eval"]
+    model_of = lambda cmd: cmd[cmd.index("--model") + 1]  # noqa: E731
+    assert model_of(plan["round_1/label"]) == model_of(plan["round_1/train"]) == "M0"
+    assert model_of(plan["round_2/train"]) == model_of(plan["round_1/eval"]) == str(tmp_path / "run/round_1/model")
+    assert plan["round_1/train"][:3] == ["torchrun", "--nproc_per_node", "8"]
+    assert "auto" == plan["round_2/train"][plan["round_2/train"].index("--resume-from-checkpoint") + 1]
+
+
+def test_changed_recipe_is_refused(tmp_path):
+    path = demo_recipe(tmp_path, "M0")
+    loop = Loop(Recipe.load(path))
+    loop.recipe.run_dir.mkdir(parents=True)
+    loop.state_path.write_text(json.dumps({"recipe": {**loop.recipe.identity(), "model": "other"}, "done": []}))
+    with pytest.raises(RecipeChanged):
+        Loop(Recipe.load(path)).load_state()
+
+
+def test_recipes_ship_with_launch_commands():
+    for path in sorted((REPO / "stepkto_train" / "configs").glob("*.yaml")):
+        if path.name.startswith("accelerate"):
+            continue
+        assert Recipe.load(path).rounds >= 1
+        assert "stepkto-train iterate --config" in path.read_text().split("\nrun_dir")[0], path.name
+
+
+def iterate(recipe: Path, **popen) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "stepkto_train.cli", "iterate", "--config", str(recipe)],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True, **popen)
+
+
+@pytest.mark.slow
+def test_one_round_end_to_end_then_resume_after_kill_in_training(tiny_model_dir, shared_data, tmp_path):
+    # enough steps that the kill lands inside the training stage, checkpoints every 2 steps
+    recipe = demo_recipe(tmp_path, tiny_model_dir, rounds=1, max_steps=30, save_steps=2, num_train_epochs=50,
+                         per_device_train_batch_size=1, gradient_accumulation_steps=1)
+    run = tmp_path / "run"
+    proc = iterate(recipe)
+    deadline = time.time() + 900
+    while not list((run / "round_1" / "model").glob("checkpoint-*")):
+        assert proc.poll() is None, proc.stdout.read()[-3000:]
+        assert time.time() < deadline
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)  # the whole stage tree, as a crash would
+    proc.wait()
+    state = json.loads((run / "state.json").read_text())
+    assert state["done"] == ["round_0/eval", "round_1/label"]  # killed inside round_1/train
+
+    proc = iterate(recipe)
+    output, _ = proc.communicate(timeout=900)
+    assert proc.returncode == 0, output[-3000:]
+    assert "round_1/label: done, skipped" in output
+    state = json.loads((run / "state.json").read_text())
+    assert state["done"] == ["round_0/eval", "round_1/label", "round_1/train", "round_1/eval"]
+    summary = json.loads((run / "round_1" / "model" / "stepkto_train.json").read_text())
+    assert summary["resumed_from"] and "checkpoint-" in summary["resumed_from"]
+    assert summary["metrics"]["train_loss"] > 0
+    rows = json.loads((run / "rounds.json").read_text())
+    assert [r["round"] for r in rows] == [0, 1]
+    assert "math500" in rows[0]["eval"] and "math500" in rows[1]["eval"] and rows[1]["labeled_rows"] > 0
+    assert "| 1 |" in (run / "rounds.md").read_text()

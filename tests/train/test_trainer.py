@@ -1,0 +1,93 @@
+"""StepKTOTrainer on the tiny model: logged keys, saved model, reference modes, cache hits, resume."""
+from __future__ import annotations
+
+import pytest
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
+
+from stepkto_train.data import load_labeled
+from stepkto_train.trainer import StepKTOConfig, StepKTOTrainer
+
+from .labeled_data import make_rows, write_jsonl
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return write_jsonl(make_rows(4, 2, seed=7), tmp_path_factory.mktemp("data") / "labeled.jsonl")
+
+
+def run(model_dir, data, out, steps=3, resume=None, callbacks=None, **overrides):
+    args = StepKTOConfig(**{**dict(output_dir=str(out), max_steps=steps, per_device_train_batch_size=2,
+                                   learning_rate=1e-3, use_cpu=True, report_to="none", save_strategy="no",
+                                   ref_cache_dir=str(out.parent / "refcache"), seed=0, disable_tqdm=True),
+                            **overrides})
+    trainer = StepKTOTrainer(AutoModelForCausalLM.from_pretrained(model_dir), args, load_labeled(data),
+                             AutoTokenizer.from_pretrained(model_dir), callbacks=callbacks)
+    trainer.train(resume_from_checkpoint=resume)
+    return trainer, [h["loss"] for h in trainer.state.log_history if "loss" in h]
+
+
+def test_logs_trl_style_keys_and_saves_a_loadable_model(tiny_model_dir, data, tmp_path):
+    trainer, losses = run(tiny_model_dir, data, tmp_path / "out", steps=4)
+    trainer.save_model(str(tmp_path / "final"))
+    logged = {k for h in trainer.state.log_history for k in h}
+    assert {"loss", "kl", "loss/outcome", "loss/step", "rewards/chosen", "rewards/rejected", "rewards/margins",
+            "accuracy/desirable", "accuracy/undesirable"} <= logged
+    assert len(losses) == 4 and all(torch.isfinite(torch.tensor(losses)))
+    reloaded = AutoModelForCausalLM.from_pretrained(tmp_path / "final")
+    start = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    assert AutoTokenizer.from_pretrained(tmp_path / "final").chat_template
+    moved = [not torch.equal(a, b) for a, b in zip(reloaded.parameters(), start.parameters(), strict=True)]
+    assert any(moved)  # trained weights, not the starting checkpoint
+
+
+def test_alpha_zero_loss_is_the_outcome_loss(tiny_model_dir, data, tmp_path):
+    trainer, _ = run(tiny_model_dir, data, tmp_path / "out", steps=2, alpha=0.0)
+    for h in trainer.state.log_history:
+        if "loss" in h:
+            assert h["loss"] == pytest.approx(h["loss/outcome"], abs=1e-6)
+
+
+@pytest.mark.parametrize("overrides", [dict(step_logratio="prefix"), dict(after_error="negative"),
+                                       dict(alpha=3.0)])
+def test_step_options_change_the_step_term(tiny_model_dir, data, tmp_path, overrides):
+    _, base = run(tiny_model_dir, data, tmp_path / "base", steps=2)
+    _, other = run(tiny_model_dir, data, tmp_path / "other", steps=2, **overrides)
+    # step 1 has policy = reference, where every value is σ(0); the options show from step 2 on
+    assert base[1] != pytest.approx(other[1], abs=1e-6)
+
+
+def test_frozen_reference_and_precomputed_reference_agree(tiny_model_dir, data, tmp_path):
+    _, pre = run(tiny_model_dir, data, tmp_path / "pre", steps=3, reference="precompute")
+    _, frozen = run(tiny_model_dir, data, tmp_path / "frozen", steps=3, reference="model")
+    assert pre == pytest.approx(frozen, abs=1e-5)
+
+
+def test_second_run_uses_the_cache(tiny_model_dir, data, tmp_path):
+    first, l1 = run(tiny_model_dir, data, tmp_path / "a", steps=2)
+    second, l2 = run(tiny_model_dir, data, tmp_path / "b", steps=2)
+    assert first.ref_stats.computed > 0 and second.ref_stats.computed == 0
+    assert second.ref_stats.hits == first.ref_stats.computed and l1 == l2
+
+
+class StopAt(TrainerCallback):
+    """Simulates a killed run: stop right after the checkpoint of step `n` is written."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def on_save(self, args, state, control, **kwargs):
+        if state.global_step >= self.n:
+            control.should_training_stop = True
+
+
+def test_resume_from_checkpoint_equals_uninterrupted(tiny_model_dir, data, tmp_path):
+    common = dict(steps=4, save_strategy="steps", save_steps=2)
+    full, full_losses = run(tiny_model_dir, data, tmp_path / "full", **common)
+    _, first_half = run(tiny_model_dir, data, tmp_path / "cut", callbacks=[StopAt(2)], **common)
+    assert len(first_half) == 2
+    resumed, rest = run(tiny_model_dir, data, tmp_path / "cut", resume=str(tmp_path / "cut" / "checkpoint-2"),
+                        **common)
+    assert first_half + rest[-2:] == pytest.approx(full_losses, abs=1e-6)
+    for a, b in zip(full.model.parameters(), resumed.model.parameters(), strict=True):
+        assert torch.allclose(a, b, atol=1e-6)
