@@ -1,6 +1,7 @@
 """StepKTO trainer vs TRL's KTOTrainer on CPU: seconds per step and peak memory, as ratios to TRL.
 
-    .venv/bin/python benchmarks/bench_trainer.py [--steps 12] [--hidden 256] [--layers 4] [--batch 4]
+    .venv/bin/python benchmarks/bench_trainer.py [--steps 12] [--hidden 256] [--layers 4] [--vocab 32000]
+        [--batch 4] [--repeats 3]
 
 Same tiny random Llama, same labeled rows, same batch size, fp32, no gradient checkpointing, reference
 log-probs precomputed on every side (TRL: precompute_ref_log_probs=True; ours: refcache). Each variant runs in
@@ -47,7 +48,7 @@ def _step_timer():
     return StepTimer()
 
 
-def _build(workdir: Path, hidden: int, layers: int, rows: int) -> tuple[Path, Path]:
+def _build(workdir: Path, hidden: int, layers: int, rows: int, vocab: int) -> tuple[Path, Path]:
     sys.path[:0] = [str(REPO / "tests"), str(REPO / "tests" / "train")]
     from helpers.tiny_model import build_tiny_model
     from labeled_data import make_rows, write_jsonl
@@ -55,6 +56,12 @@ def _build(workdir: Path, hidden: int, layers: int, rows: int) -> tuple[Path, Pa
     model = workdir / "model"
     if not model.is_dir():
         build_tiny_model(model, hidden_size=hidden, num_layers=layers)
+        if vocab:  # a realistic vocabulary makes the [B, T, V] logits the memory they are in real models
+            from transformers import AutoModelForCausalLM
+
+            m = AutoModelForCausalLM.from_pretrained(model)
+            m.resize_token_embeddings(vocab, mean_resizing=False)
+            m.save_pretrained(model)
     data = workdir / "labeled.jsonl"
     write_jsonl(make_rows(n_problems=rows // 2, per_problem=2, seed=11), data)
     return model, data
@@ -104,6 +111,7 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--rows", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--vocab", type=int, default=32000, help="LM-head size (the tokenizer uses its first ids)")
     parser.add_argument("--variant", choices=VARIANTS, help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -112,7 +120,7 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        _build(workdir, args.hidden, args.layers, args.rows)
+        _build(workdir, args.hidden, args.layers, args.rows, args.vocab)
         runs: dict[str, list[dict]] = {v: [] for v in VARIANTS}
         # glibc serves blocks >= 64 KiB by mmap and unmaps them on free, so resident memory tracks live
         # tensors instead of whatever the heap kept from earlier allocations
@@ -129,7 +137,7 @@ def main() -> int:
     results = {v: {"sec_per_step": min(r["sec_per_step"] for r in rs),
                    "peak_bytes": sorted(r["peak_bytes"] for r in rs)[len(rs) // 2]} for v, rs in runs.items()}
     anchor = results["trl_kto"]
-    print(f"tiny Llama hidden={args.hidden} layers={args.layers}, batch {args.batch}, {args.steps} steps "
+    print(f"tiny Llama hidden={args.hidden} layers={args.layers} vocab={args.vocab}, batch {args.batch}, {args.steps} steps "
           f"({WARMUP} warm-up), {args.repeats} interleaved repeats, CPU fp32")
     print(f"{'variant':<16} {'s/step':>8} {'x TRL':>7} {'peak MiB':>9} {'x TRL':>7}")
     for name, r in results.items():

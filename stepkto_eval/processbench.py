@@ -132,7 +132,7 @@ def run_judge(judge: Judge, splits: Sequence[str] | None = None, data_dir: str |
 
 
 def read_predictions(path: str | os.PathLike) -> tuple[list[dict], list[str]]:
-    """Predictions from a replay JSONL ({split, id, pred} per line) and the problems of bad lines.
+    """Predictions from a replay JSONL ({split, id, pred} per line, optional evidence) and the problems of bad lines.
 
     A bad line (not JSON, a missing field, a pred that is neither an integer >= -1 nor null) is reported and
     skipped, so its item counts as "no prediction" rather than stopping the replay.
@@ -155,7 +155,10 @@ def read_predictions(path: str | os.PathLike) -> tuple[list[dict], list[str]]:
             if pred is not None and (isinstance(pred, bool) or not isinstance(pred, int) or pred < -1):
                 problems.append(f"{path}: line {number}: field 'pred' must be an integer >= -1 or null, got {pred!r}")
                 continue
-            predictions.append({"split": str(row["split"]), "id": str(row["id"]), "pred": pred})
+            record = {"split": str(row["split"]), "id": str(row["id"]), "pred": pred}
+            if isinstance(row.get("evidence"), dict):  # a PRM run's step scores allow re-tuning its threshold
+                record["evidence"] = row["evidence"]
+            predictions.append(record)
     return predictions, problems
 
 
@@ -213,4 +216,95 @@ def score(predictions: Iterable[dict], dataset: dict[str, list[Item]]) -> dict:
         # The headline is comparable with published numbers only on all four full splits.
         "complete": {s: len(items) for s, items in dataset.items()} == SPLIT_SIZES,
         "unmatched_predictions": unmatched,
+    }
+
+
+# ---------------------------------------------------------------- PRM threshold tuning
+@dataclass(frozen=True)
+class ThresholdTuning:
+    """The threshold chosen on one split; `f1` etc. are in-sample (measured on the split it was chosen on)."""
+
+    split: str
+    threshold: float
+    f1: float
+    acc_error: float
+    acc_correct: float
+    n_items: int
+    judge_threshold: float | None  # the threshold the judge ran with (from its evidence), for comparison
+
+
+def _step_scores(prediction: dict, where: str) -> list[float | None]:
+    scores = (prediction.get("evidence") or {}).get("step_scores")
+    if not isinstance(scores, list) or not all(s is None or isinstance(s, (int, float)) for s in scores):
+        raise ProcessBenchError(f"{where}: prediction for {prediction['split']}/{prediction['id']} has no "
+                                "evidence.step_scores list: threshold tuning needs a PRM judge's predictions")
+    return scores
+
+
+def _judge_threshold(prediction: dict) -> float | None:
+    # A re-tuned file keeps the threshold its judge ran with under judge_threshold.
+    evidence = prediction.get("evidence") or {}
+    value = evidence.get("judge_threshold", evidence.get("threshold"))
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def apply_threshold(predictions: Sequence[dict], threshold: float, where: str = "predictions",
+                    tuned_on: str | None = None) -> list[dict]:
+    """Every prediction re-decided from its stored step scores: pred = first_error_from_scores(scores, t)
+    (an item without steps stays a no-verdict, as in PRMJudge); evidence records the threshold used."""
+    from stepkto_eval.audit.prm import first_error_from_scores
+
+    out = []
+    for p in predictions:
+        scores = _step_scores(p, where)
+        evidence = {**p["evidence"], "judge_threshold": _judge_threshold(p), "threshold": threshold}
+        if tuned_on is not None:
+            evidence["threshold_tuned_on"] = tuned_on
+        out.append({**p, "pred": first_error_from_scores(scores, threshold) if scores else None,
+                    "evidence": evidence})
+    return out
+
+
+def tune_and_apply(predictions: Sequence[dict], dataset: dict[str, list[Item]], split: str,
+                   where: str = "predictions") -> tuple[list[dict], ThresholdTuning]:
+    """ProcessBench's PRM protocol: choose the F1-best threshold on `split`, then re-decide every prediction.
+
+    The step scores stored in each prediction's evidence are reused, so no model runs again. The threshold
+    comes from `audit.prm.tune_threshold` on the items of `split` (ties go to the smallest threshold) and is
+    applied to every prediction with `apply_threshold`; predictions of other splits need step scores too.
+    """
+    from stepkto_eval.audit.prm import tune_threshold
+
+    if split not in dataset:
+        raise ProcessBenchError(f"tuning split {split!r} is not among the splits loaded ({list(dataset)})")
+    by_id = {str(p["id"]): p for p in predictions if p["split"] == split}
+    missing = [it.id for it in dataset[split] if it.id not in by_id]
+    if missing:
+        raise ProcessBenchError(f"{where}: no prediction for tuning item(s) {missing[:5]} of split {split!r}")
+    items = dataset[split]
+    try:
+        fit = tune_threshold([_step_scores(by_id[it.id], where) for it in items], [it.label for it in items])
+    except ValueError as exc:
+        raise ProcessBenchError(f"{where}: cannot tune a threshold on {split!r}: {exc}") from None
+    judge_thresholds = {_judge_threshold(p) for p in predictions}
+    judge_threshold = judge_thresholds.pop() if len(judge_thresholds) == 1 else None
+    tuned = apply_threshold(predictions, fit.threshold, where, tuned_on=split)
+    return tuned, ThresholdTuning(split, fit.threshold, fit.f1, fit.acc_error, fit.acc_correct, len(items),
+                                  judge_threshold)
+
+
+def tuning_summary(report: dict, tuning: ThresholdTuning, f1_avg_at_judge_threshold: float | None) -> dict:
+    """What a tuned run reports: the threshold, the tuning split's F1 (in-sample: the threshold was chosen to
+    maximise it), the mean F1 over the other splits (held out), and the mean over every split scored
+    (includes the in-sample split; this is how ProcessBench averages PRMs tuned on gsm8k)."""
+    held_out = [s for s in report["splits"] if s != tuning.split]
+    f1s = [report["splits"][s]["f1"] for s in held_out]
+    return {
+        "split": tuning.split, "threshold": tuning.threshold, "judge_threshold": tuning.judge_threshold,
+        "n_items": tuning.n_items,
+        "in_sample": {"f1": tuning.f1, "error_acc": tuning.acc_error, "correct_acc": tuning.acc_correct},
+        "held_out_splits": held_out,
+        "f1_avg_held_out": sum(f1s) / len(f1s) if f1s else None,
+        "f1_avg_all": report["f1_avg"],
+        "f1_avg_at_judge_threshold": f1_avg_at_judge_threshold,
     }

@@ -23,7 +23,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 import torch
 
-from .logps import step_logps, token_logps
+from .logps import add_logp_head, step_logps, token_logps
 
 log = logging.getLogger(__name__)
 _HASHED_SUFFIXES = (".safetensors", ".bin", ".json", ".model", ".txt", ".jinja")
@@ -111,7 +111,9 @@ def compute_completion_logps(model, pairs: Sequence[tuple[list[int], list[int]]]
         width = max(len(s) for s in seqs)
         ids = torch.tensor([s + [pad_id] * (width - len(s)) for s in seqs], device=device)
         mask = torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s in seqs], device=device)
-        per_token = token_logps(model, ids, mask).double().cpu()  # [b, T]
+        wanted = torch.tensor([[0] * len(p) + [1] * len(c) + [0] * (width - len(p) - len(c)) for p, c in chunk],
+                              device=device)
+        per_token = token_logps(model, ids, mask, wanted).double().cpu()  # [b, T]
         out.extend(per_token[i, len(p):len(p) + len(c)].numpy().copy() for i, (p, c) in enumerate(chunk))
     return out
 
@@ -131,7 +133,7 @@ def attach_reference(rows: list[dict], cache: RefCache, load_model: Callable[[],
     todo = [(list(p), list(c)) for i, ((p, c), k) in enumerate(zip(pairs, keys, strict=True))
             if k not in cached and i % world == rank]
     if todo:
-        model = load_model()
+        model = add_logp_head(load_model())
         values = compute_completion_logps(model, todo, pad_id, batch_size)
         cache.put_many({cache.key(p, c): v for (p, c), v in zip(todo, values, strict=True)})
         stats.computed = len(todo)

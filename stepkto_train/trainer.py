@@ -19,7 +19,7 @@ from transformers import AutoModelForCausalLM, Trainer, TrainingArguments
 
 from . import data as data_mod
 from .collate import StepKTOCollator
-from .logps import sequence_logps, step_logps, token_logps
+from .logps import add_logp_head, sequence_logps, step_logps, token_logps
 from .loss import reference_point, step_kto_loss
 from .refcache import RefCache, attach_reference, model_fingerprint, without_zero3_init
 
@@ -119,6 +119,7 @@ class StepKTOTrainer(Trainer):
         if args.reference == "precompute":
             prepared = self._attach_reference(prepared, args, processing_class.pad_token_id, model)
         kwargs.setdefault("data_collator", StepKTOCollator(pad_token_id=processing_class.pad_token_id))
+        add_logp_head(model)  # before the Trainer wraps it: scores completion tokens without [B, T, V] logits
         super().__init__(model=model, args=args, train_dataset=prepared, processing_class=processing_class, **kwargs)
         self.model_accepts_loss_kwargs = False
         self._metrics: dict[str, list[float]] = defaultdict(list)
@@ -158,21 +159,23 @@ class StepKTOTrainer(Trainer):
             # sharded like the policy: loaded under zero.init, wrapped by an optimizer-less ZeRO-3 engine
             import deepspeed
 
-            ref = AutoModelForCausalLM.from_pretrained(self.ref_path, dtype=model.dtype).eval()
+            ref = add_logp_head(AutoModelForCausalLM.from_pretrained(self.ref_path, dtype=model.dtype).eval())
             cfg = dict(self.accelerator.state.deepspeed_plugin.deepspeed_config)
             cfg.pop("optimizer", None), cfg.pop("scheduler", None)
             engine, *_ = deepspeed.initialize(model=ref, config=cfg)
             engine.eval()  # DeepSpeedEngine.eval() does not return the engine
             return engine
-        ref = self._load_reference(model.dtype)
+        ref = add_logp_head(self._load_reference(model.dtype))
         return self.accelerator.prepare_model(ref, evaluation_mode=True)
 
     def _reference_logps(self, inputs, n_steps: int):
         if "ref_logps" in inputs:
             return inputs["ref_logps"], inputs["ref_step_logps"], inputs["ref_kl_logps"]
         with torch.no_grad():
-            per_token = token_logps(self.ref_model, inputs["input_ids"], inputs["attention_mask"])
-            kl_tok = token_logps(self.ref_model, inputs["kl_input_ids"], inputs["kl_attention_mask"])
+            per_token = token_logps(self.ref_model, inputs["input_ids"], inputs["attention_mask"],
+                                    inputs["completion_mask"])
+            kl_tok = token_logps(self.ref_model, inputs["kl_input_ids"], inputs["kl_attention_mask"],
+                                 inputs["kl_completion_mask"])
         return (sequence_logps(per_token, inputs["completion_mask"]),
                 step_logps(per_token, inputs["token_step"], n_steps),
                 sequence_logps(kl_tok, inputs["kl_completion_mask"]))
@@ -182,9 +185,9 @@ class StepKTOTrainer(Trainer):
         args = self.args
         n_steps = inputs["step_targets"].shape[1]
         with torch.no_grad():  # z is detached: no graph for the mismatched pairs
-            kl_policy = sequence_logps(token_logps(model, inputs["kl_input_ids"], inputs["kl_attention_mask"]),
-                                       inputs["kl_completion_mask"])
-        per_token = token_logps(model, inputs["input_ids"], inputs["attention_mask"])  # [B, T]
+            kl_policy = sequence_logps(token_logps(model, inputs["kl_input_ids"], inputs["kl_attention_mask"],
+                                                   inputs["kl_completion_mask"]), inputs["kl_completion_mask"])
+        per_token = token_logps(model, inputs["input_ids"], inputs["attention_mask"], inputs["completion_mask"])
         policy = sequence_logps(per_token, inputs["completion_mask"])
         policy_steps = step_logps(per_token, inputs["token_step"], n_steps)  # [B, H]
         ref, ref_steps, ref_kl = self._reference_logps(inputs, n_steps)

@@ -3,9 +3,14 @@
     stepkto-eval processbench --judge arith --data-dir ../shared/data --output-dir runs/pb-arith
     stepkto-eval processbench --judge "critic:vllm:/models/qwen?votes=3&temperature=0.7" --limit 20
     stepkto-eval processbench --replay runs/pb-arith/predictions.jsonl --data-dir ../shared/data
+    stepkto-eval processbench --judge "prm:Qwen/Qwen2.5-Math-PRM-7B?trust_remote_code=1" --tune-threshold-on gsm8k
 
 Writes predictions.jsonl ({split, id, pred, judge, evidence}), metrics.json (the `processbench` task with
 per-split error_acc / correct_acc / f1 / confusion, as fractions) and report.md, and prints the table.
+
+`--tune-threshold-on SPLIT` (PRM judges, or a replay of a PRM run): the threshold is chosen for best F1 on
+SPLIT from the stored step scores and every prediction is re-decided with it (no second forward pass). The
+tuning split's F1 is in-sample; the report gives the mean over the other splits and the mean over all.
 """
 from __future__ import annotations
 
@@ -21,11 +26,15 @@ from stepkto_eval import processbench as pb
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--judge", help="judge spec, e.g. arith, critic:hf:MODEL, prm:MODEL?family=qwen-prm, arith+critic:...")
-    what.add_argument("--replay", help="JSONL of {split, id, pred} to score without running a judge")
+    what.add_argument("--replay", help="JSONL of {split, id, pred} to score without running a judge (a PRM run's "
+                      "predictions.jsonl also carries evidence.step_scores, which --tune-threshold-on re-decides)")
     parser.add_argument("--splits", nargs="+", choices=pb.SPLITS, help="default: all four")
     parser.add_argument("--limit", type=int, help="first N items per split (smoke run; the F1 is then not comparable)")
     parser.add_argument("--data-dir", help="folder holding processbench/<split>.json (default: $STEPKTO_DATA_DIR, else the hub)")
     parser.add_argument("--output-dir", help="where predictions.jsonl, metrics.json and report.md go")
+    parser.add_argument("--tune-threshold-on", choices=pb.SPLITS, metavar="SPLIT",
+                        help="PRM only: choose the step-score threshold for best F1 on SPLIT (ProcessBench uses "
+                             "gsm8k) and apply it to the other splits; SPLIT is added to --splits if missing")
 
 
 def _judge(spec: str):
@@ -47,23 +56,48 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
 
+def _check_tunable(spec: str) -> None:
+    from stepkto_eval.audit.registry import JudgeSpecError, parse_spec
+
+    plans = parse_spec(spec)
+    if len(plans) != 1 or plans[0].kind != "prm":
+        raise JudgeSpecError(f"--tune-threshold-on needs a single prm: judge (a threshold on step scores), "
+                             f"got {spec!r}")
+
+
+def _with_tuning_split(splits: list[str] | None, tune: str | None) -> list[str] | None:
+    if not splits or tune is None or tune in splits:
+        return splits
+    return sorted([*splits, tune], key=pb.SPLITS.index)
+
+
 def _run(args: argparse.Namespace) -> int:
     problems: list[str] = []
+    tune = args.tune_threshold_on
     if args.replay:
         predictions, problems = pb.read_predictions(args.replay)
         splits = args.splits or sorted({p["split"] for p in predictions} & set(pb.SPLITS), key=pb.SPLITS.index)
-        dataset = pb.load_splits(splits or None, args.data_dir, args.limit)
-        judge_name, seconds = f"replay:{args.replay}", None
+        dataset = pb.load_splits(_with_tuning_split(splits, tune) or None, args.data_dir, args.limit)
+        judge_name, seconds, where = f"replay:{args.replay}", None, str(args.replay)
     else:
-        dataset = pb.load_splits(args.splits, args.data_dir, args.limit)
+        if tune:
+            _check_tunable(args.judge)  # before loading a model
+        dataset = pb.load_splits(_with_tuning_split(args.splits, tune), args.data_dir, args.limit)
         judge = _judge(args.judge)
         start = time.perf_counter()
         predictions = pb.run_judge(judge, dataset=dataset)
         seconds = time.perf_counter() - start
-        judge_name = judge.name
+        judge_name, where = judge.name, f"judge {judge.name}"
+    fit = baseline = None
+    if tune:
+        predictions, fit = pb.tune_and_apply(predictions, dataset, tune, where)
+        if fit.judge_threshold is not None:  # what the run would have scored without tuning
+            baseline = pb.score(pb.apply_threshold(predictions, fit.judge_threshold, where), dataset)["f1_avg"]
     report = pb.score(predictions, dataset)
+    tuning = pb.tuning_summary(report, fit, baseline) if fit else None
     report.update({"judge": judge_name, "seconds": seconds, "problems": problems, "limit": args.limit,
-                   "steps": {s: sum(len(it.steps) for it in items) for s, items in dataset.items()}})
+                   "steps": {s: sum(len(it.steps) for it in items) for s, items in dataset.items()},
+                   "threshold_tuning": tuning})
     table = format_table(report)
     print(table)
     for line in problems:
@@ -83,17 +117,46 @@ def format_table(report: dict) -> str:
     head = ("| split | items | error acc | correct acc | F1 | flagged | exact prec. | consistency | "
             "false alarms on correct | too early / exact / too late / missed | no verdict |")
     lines = [head, "|" + "---|" * 11]
+    tuning = report.get("threshold_tuning")
     for split, m in report["splits"].items():
         c = m["confusion"]
+        name = f"{split} (tuning split, in-sample)" if tuning and split == tuning["split"] else split
         lines.append(
-            f"| {split} | {m['n']} | {_pct(m['error_acc'])} | {_pct(m['correct_acc'])} | {_pct(m['f1'])} | "
+            f"| {name} | {m['n']} | {_pct(m['error_acc'])} | {_pct(m['correct_acc'])} | {_pct(m['f1'])} | "
             f"{m['flagged']} | {_pct(m['exact_precision'])} | {_pct(m['consistency'])} | "
             f"{_pct(m['false_alarm_rate_correct'])} ({c['false_alarm']}/{m['n_correct']}) | "
             f"{c['too_early']} / {c['exact']} / {c['too_late']} / {c['missed']} | {m['no_verdict']} |")
     note = "" if report["complete"] else " (not all four full splits: not comparable with published numbers)"
     lines.append("")
-    lines.append(f"Average F1 over {len(report['splits'])} split(s): {_pct(report['f1_avg'])}{note}")
+    if tuning:
+        lines += _tuning_lines(tuning, note)
+    else:
+        lines.append(f"Average F1 over {len(report['splits'])} split(s): {_pct(report['f1_avg'])}{note}")
     return "\n".join(lines)
+
+
+def _tuning_lines(t: dict, note: str) -> list[str]:
+    held = t["held_out_splits"]
+    judged = "" if t["judge_threshold"] is None else f"; the judge ran with {t['judge_threshold']:g}"
+    lines = [
+        f"Threshold {t['threshold']:.6g} chosen for best F1 on {t['split']} ({t['n_items']} items){judged}.",
+        f"{t['split']} F1 (in-sample: the split the threshold was tuned on): {_pct(t['in_sample']['f1'])}",
+    ]
+    if held:
+        lines.append(f"Average F1 over {len(held)} held-out split(s) ({', '.join(held)}): "
+                     f"{_pct(t['f1_avg_held_out'])}{note}")
+    lines.append(f"Average F1 over all {len(held) + 1} split(s), {t['split']} in-sample included: "
+                 f"{_pct(t['f1_avg_all'])}{note}")
+    if t["f1_avg_at_judge_threshold"] is not None:
+        lines.append(f"(Average F1 over all {len(held) + 1} split(s) at the judge's own threshold: "
+                     f"{_pct(t['f1_avg_at_judge_threshold'])})")
+    return lines
+
+
+_TUNING_NOTE = (
+    " The PRM threshold was chosen for best F1 on the tuning split from the stored step scores and applied "
+    "unchanged to the other splits (predictions.jsonl holds the re-decided predictions); the tuning split's F1 "
+    "is in-sample, the held-out average is the fair one.")
 
 
 def write_outputs(folder: Path, predictions: list[dict], report: dict, table: str) -> None:
@@ -102,6 +165,8 @@ def write_outputs(folder: Path, predictions: list[dict], report: dict, table: st
         for p in predictions:
             fh.write(json.dumps(p, ensure_ascii=False) + "\n")
     task = {"splits": report["splits"], "f1_avg": report["f1_avg"], "version": pb.load_source().version}
+    if report.get("threshold_tuning"):
+        task["threshold_tuning"] = report["threshold_tuning"]
     metrics = {"tasks": {"processbench": task},
                "processbench": {k: v for k, v in report.items() if k != "splits"}}
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
@@ -111,4 +176,4 @@ def write_outputs(folder: Path, predictions: list[dict], report: dict, table: st
         f"# ProcessBench: {report['judge']}\n\n{len(predictions)} predictions{timing}.\n\n{table}\n\n"
         "Error / correct accuracy and F1 follow the official protocol; flag statistics count predictions "
         ">= 0: exact precision = flag == label, consistency = flag at or after the label on an erroneous "
-        "item.\n", encoding="utf-8")
+        f"item.{_TUNING_NOTE if report.get('threshold_tuning') else ''}\n", encoding="utf-8")

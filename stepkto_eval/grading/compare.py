@@ -8,7 +8,9 @@
 * equations: two equations are equal when one is a nonzero multiple of the other (same locus);
   `y=2x+3` answers `2x+3` and `x=5` answers `5` (a label on the left is ignored);
 * `a \\pm b` is the list a+b, a-b; percent is a factor 1/100 but also accepted as a unit when only one
-  side writes it; bare digits are read in the base of the gold's subscript.
+  side writes it; bare digits are read in the base of the gold's subscript;
+* `a:b` is the ratio a/b (`1:4` = `2:8` = `0.25`) unless a clock time is involved; `x=1, y=2` is the
+  pair (1, 2); `a+b = 7` answers 7 (a named quantity), but `2x = 10` or `x^2 = 4` do not.
 """
 from __future__ import annotations
 
@@ -99,9 +101,30 @@ def _strip_label(node: Node) -> Node:
     if node[0] != "rel" or node[1] != ("=",):
         return node
     left, right = node[2]
-    if _is_label(left) or (free_symbols(left) and not free_symbols(right)):
+    if _is_label(left) or (_named(left) and not free_symbols(right)):
         return right
     return node
+
+
+def _named(node: Node) -> bool:
+    """A quantity's name: `a_5`, `AB`, `f(2)`, `|AB|`, `(x, y)`, `a+b`, `x/y` - letters, no coefficients.
+
+    `2x = 10`, `x^2 = 4` or `5x - 7y + 4 = 0` are equations to solve, not names of the value on the
+    right; `a + b = 7` answers "find a + b".
+    """
+    kind = node[0]
+    if kind == "abs":
+        return _named(node[1])
+    if kind == "seq":  # `(x, y) = (3, 4)`
+        return all(item[0] == "sym" for item in node[3])
+    if kind == "add":
+        return all(_named(term[1] if term[0] == "neg" else term) for term in node[1])
+    if kind == "div":
+        return _named(node[1]) and _named(node[2])
+    if kind == "mul":
+        head = node[1][0]
+        return (head[0] == "sym" or head[0] == "pow" and head[1][0] == "sym") and not _has(node, "add")
+    return kind == "sym"
 
 
 def _not_equal_pm(node: Node) -> Node:
@@ -227,16 +250,17 @@ class Comparer:
             return Outcome(equal, "empty-set", "both empty" if equal else "only one side is the empty set")
         if {gold[0], cand[0]} == {"set", "seq"}:
             return Outcome(False, "structure", "a set does not answer an ordered tuple")
-        if gold[0] == "list" and cand[0] == "seq" and cand[1] + cand[2] == "()" and _named_values(gold):
+        g_named, c_named = _named_values(gold), _named_values(cand)
+        if g_named and not c_named and (cand[0] == "list" or cand[0] == "seq" and cand[1] + cand[2] == "()"):
             # `x=1, y=2` is the pair (1, 2) written with its coordinate names.
-            return self.elementwise(tuple(item[2][1] for item in gold[1]), cand[3], "tuple")
+            return self.elementwise(_values_by_name(gold), cand[1] if cand[0] == "list" else cand[3], "tuple")
         if gold[0] == "list" and cand[0] == "seq":
             return Outcome(False, "structure", "a tuple or interval does not answer a list of values")
         if gold[0] == "seq" and cand[0] == "list":
-            # `-2, 1` for the pair `(-2,1)`: the same sequence without its parentheses.
-            if gold[1] + gold[2] != "()" or _has(gold, "const"):
+            # `-2, 1` or `x=-2, y=1` for the pair `(-2,1)`: the same sequence without its parentheses.
+            if gold[1] + gold[2] != "()" or (_has(gold, "const") and not c_named):
                 return Outcome(False, "structure", "a list does not answer an interval")
-            return self.elementwise(gold[3], cand[1], "tuple")
+            return self.elementwise(gold[3], _values_by_name(cand) if c_named else cand[1], "tuple")
         golds, cands = _items(gold), _items(cand)
         if len(golds) == 1 and len(cands) > 1:
             return Outcome(False, "several-answers", f"{len(cands)} answers given for a single answer")
@@ -304,10 +328,17 @@ class Comparer:
 
 def _named_values(node: Node) -> bool:
     """`x=1, y=2`: a list of equations whose left sides are distinct single variables."""
+    if node[0] != "list":
+        return False
     items = node[1]
     if not all(i[0] == "rel" and i[1] == ("=",) and i[2][0][0] == "sym" for i in items):
         return False
     return len({i[2][0][1] for i in items}) == len(items)
+
+
+def _values_by_name(node: Node) -> tuple:
+    """Values of `y=2, x=1` in coordinate order (x, y): names sorted alphabetically, `\\theta` as theta."""
+    return tuple(item[2][1] for item in sorted(node[1], key=lambda item: item[2][0][1].lstrip("\\")))
 
 
 def _difference(rel: Node) -> Node:

@@ -117,10 +117,7 @@ def _decide(g: Prepared, c: Prepared, problem: str | None, budget: Budget) -> Ve
         return _verdict(True, "identical", "identical after normalisation", g, c)
     g_time, c_time = TIME.fullmatch(g.clean), TIME.fullmatch(c.clean)
     if g_time and c_time:
-        same_clock = (int(g_time[1]), g_time[2]) == (int(c_time[1]), c_time[2])
-        # A missing am/pm is a dropped decoration; two different ones are different times.
-        same_half = g_time[3] is None or c_time[3] is None or g_time[3] == c_time[3]
-        equal = same_clock and same_half
+        equal = _same_time(g_time, c_time)
         return _verdict(equal, "time", "same clock time" if equal else "different clock times", g, c)
     letter = gold_letter(g.clean)
     if letter is not None:
@@ -131,10 +128,14 @@ def _decide(g: Prepared, c: Prepared, problem: str | None, budget: Budget) -> Ve
         options = {**parse_options(problem), g_letter: g_text}
         return _choice(g_letter, g, c, options, budget)
     options = parse_options(problem)
-    c_letter, _ = split_choice(c.clean)
+    c_letter, c_text = split_choice(c.clean)
     if options and c_letter is not None and c_letter in options and g.node is not None:
         inner = grade(g.clean, options[c_letter], timeout=max(budget.remaining(), 0.0))
         return _verdict(inner.equal, "choice-text", f"option ({c_letter}) is {options[c_letter]!r}", g, c)
+    if c_letter not in (None, "several") and c_text and g.node is not None and not g.textual:
+        # `(C) 5` for the value 5 without the options at hand: the candidate's own text is its answer.
+        inner = grade(g.clean, c_text, timeout=max(budget.remaining(), 0.0))
+        return _verdict(inner.equal, "choice-text", f"the text after ({c_letter}): {inner.reason}", g, c)
     if g.textual or g.node is None:
         # A word answer is compared as text, never as a product of letters (`east` is not `seat`).
         if same_text(g.clean, c.clean):
@@ -146,8 +147,45 @@ def _decide(g: Prepared, c: Prepared, problem: str | None, budget: Budget) -> Ve
         return _verdict(False, "unparseable", f"candidate {c.error}", g, c)
     percent_question = bool(problem and _PERCENT_QUESTION.search(problem))
     clock = bool(TIME.fullmatch(g.clean) or TIME.fullmatch(c.clean))
-    outcome = Comparer(budget, percent_question, clock).compare(g.node, c.node)
+    outcome = Comparer(budget, percent_question, clock).compare(g.node, _engineering_j(g.node, c.node))
     return _verdict(outcome.equal, outcome.rule, outcome.reason, g, c)
+
+
+_I, _J = ("const", "i"), ("sym", "j")
+
+
+def _engineering_j(gold: Node, cand: Node) -> Node:
+    """`3-4j` for a complex gold `3-4i`: j is the imaginary unit when the gold uses i and never j."""
+    if not (_contains(gold, _I) and _contains(cand, _J)) or _contains(gold, _J) or _contains(cand, _I):
+        return cand
+    return _substitute(cand, _J, _I)
+
+
+def _contains(node, leaf: Node) -> bool:
+    if node == leaf:
+        return True
+    return isinstance(node, tuple) and any(isinstance(child, tuple) and _contains(child, leaf) for child in node)
+
+
+def _substitute(node, old: Node, new: Node):
+    if node == old:
+        return new
+    if not isinstance(node, tuple):
+        return node
+    return tuple(_substitute(child, old, new) if isinstance(child, tuple) else child for child in node)
+
+
+def _same_time(a: re.Match, b: re.Match) -> bool:
+    """`4:30 pm` = `16:30` = `4:30`: a missing am/pm is a dropped decoration, two different ones differ."""
+    def minutes(match: re.Match) -> int | None:  # minutes after midnight when the half of the day is known
+        hour = int(match[1])
+        if match[3] is not None:
+            return (hour % 12 + (12 if match[3] == "pm" else 0)) * 60 + int(match[2])
+        return hour * 60 + int(match[2]) if hour > 12 else None  # `16:30` is a 24-hour time
+    known = minutes(a), minutes(b)
+    if None not in known:
+        return known[0] == known[1]
+    return (int(a[1]) % 12, a[2]) == (int(b[1]) % 12, b[2])
 
 
 def _bare_digits(g: Prepared, c: Prepared) -> Verdict:

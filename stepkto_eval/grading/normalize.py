@@ -2,12 +2,14 @@
 
 Everything here maps *renderings* of one answer onto one string (policy rules 4, 6 and 11): wrappers
 (`\\boxed`, `$..$`, `\\(..\\)`), spacing macros, `\\left`/`\\right`, `\\dfrac`, unicode symbols, units
-and currency, degree marks, thousands separators.  It never changes a value: a percent sign is kept
+and currency, degree marks, thousands separators, ordinals (`12^{th}`), one spelled-out number word,
+set-builder braces, full-width and zero-width unicode.  It never changes a value: a percent sign is kept
 (it is a factor 1/100), and so is everything the parser must see.
 """
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _UNICODE = {
     "\u2212": "-", "\u2013": "-", "\u2014": "-", "\u00d7": r"\times ", "\u22c5": r"\cdot ",
@@ -16,8 +18,9 @@ _UNICODE = {
     "\u222a": r"\cup ", "\u2229": r"\cap ", "\u2205": r"\emptyset ", "\u00a0": " ", "\u2009": " ",
     "\u202f": " ", "\u00bd": r"\frac{1}{2}", "\u00bc": r"\frac{1}{4}", "\u00be": r"\frac{3}{4}",
     "\u2208": r"\in ", "\u00b1": r"\pm ", "\u2032": "'", "\uff0c": ",", "\u00b2": "^2", "\u00b3": "^3",
-    "\u00b9": "^1", "\u2219": r"\cdot ", "\u2044": "/", "\u2215": "/", "\u211d": r"\mathbb{R}",
+    "\u00b9": "^1", "\u2010": "-", "\u2011": "-", "\u2219": r"\cdot ", "\u2044": "/", "\u2215": "/", "\u211d": r"\mathbb{R}",
 }
+_INVISIBLE = set("\u200b\u200c\u200d\u2060\ufeff")  # zero-width characters render as nothing
 # Greek letters typed as unicode are the LaTeX letters (`2θ` is `2\theta`); π is the constant above.
 _UNICODE |= {
     chr(code): f"\\{name} " for code, name in zip(
@@ -30,7 +33,8 @@ _DROP_MACROS = re.compile(
     r"\\(?:left|right)\s*\.|"  # `\left.` / `\right.` are invisible delimiters
     r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg|displaystyle|textstyle|"
     r"scriptstyle|limits|nolimits|mathstrut|phantom\{[^{}]*\}|hspace\*?\{[^{}]*\}|vspace\*?\{[^{}]*\}|"
-    r"quad|qquad|enspace|thinspace|negthinspace|medspace|thickspace)(?![a-zA-Z])"
+    r"quad|qquad|enspace|thinspace|negthinspace|medspace|thickspace|color\s*\{[^{}]*\}|"
+    r"textcolor\s*\{[^{}]*\})(?![a-zA-Z])"
 )
 _SPACING = re.compile(r"(?<!\\)\\[,;: ]|~")
 _RENAMES = [
@@ -64,7 +68,7 @@ _OVER = re.compile(r"\{([^{}]*)\\over(?![a-zA-Z])([^{}]*)\}")
 _BARE_OVER = re.compile(r"^([^{}]+)\\over(?![a-zA-Z])([^{}]+)$")
 _MIXED_PLAIN = re.compile(r"(?<![\d./])(\d+)\s+(\d+)\s*/\s*(\d+)(?![\d.])")
 _CURRENCY = re.compile(r"\\\$|\\euro|\\pounds|(?<![a-zA-Z])(?:USD|Rs\.?)")
-_TEXT_CMD = r"\\(?:text|textbf|textit|textrm|textsf|texttt|mathrm|mathbf|mathit|mathsf|mathtt|mbox|hbox|operatorname|boldsymbol|mathnormal)"
+_TEXT_CMD = r"\\(?:text|textbf|textit|textrm|textsf|texttt|mathrm|mathbf|mathit|mathsf|mathtt|mbox|hbox|operatorname|boldsymbol|mathnormal|underline|bm)"
 _TEXT_GROUP = re.compile(_TEXT_CMD + r"\s*\{([^{}]*)\}")
 _TEXT_OPEN = re.compile(_TEXT_CMD + r"\s*\{")
 _WRAPPERS = ("\\boxed", "\\fbox", "\\framebox")
@@ -91,7 +95,7 @@ _RATE_UNITS = UNITS | {"m", "s", "h", "g", "l", "km", "kg", "hr", "yr"}
 _KEEP_WORDS = {"am", "pm", "pi", "or", "and", "inf", "infinity", "sqrt", "sin", "cos", "tan", "ln", "log", "exp", "i", "e"}
 _FUNC_WORDS = re.compile(r"(?<![\\A-Za-z])(sqrt|sin|cos|tan|cot|sec|csc|ln|log|exp|pi|infty|arcsin|arccos|arctan)(?![A-Za-z])")
 _INFINITY_WORDS = re.compile(r"(?<![\\A-Za-z])(?:infinity|inf)(?![A-Za-z])", re.IGNORECASE)
-_ALL_REALS = re.compile(r"^\s*(?:the\s+set\s+of\s+)?all\s+real\s+(?:numbers|values)(?:\s+of\s+[a-z])?\s*$|^\s*\\mathbb\s*\{?R\}?\s*$",
+_ALL_REALS = re.compile(r"^\s*(?:the\s+set\s+of\s+)?all\s+real(?:s|\s+numbers|\s+values)(?:\s+of\s+[a-z])?\s*$|^\s*\\mathbb\s*\{?R\}?\s*$",
                         re.IGNORECASE)
 _TIME_SUFFIX = re.compile(
     r"(\d{1,2}:\d\d)\s*(?:\\(?:text|mathrm|mbox)\s*\{\s*([ap])(?:\.?\s*m\.?|\.+)\s*\}|"
@@ -108,6 +112,7 @@ NUMBER_WORDS = {
         "sixteen seventeen eighteen nineteen twenty".split()
     )
 } | {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+_INEQUALITY = re.compile(r"[<>]|\\(?:le|ge|ne)(?![A-Za-z])")
 _CONNECTIVES = re.compile(r"(?:(?<=\s)|(?<=\})|(?<=\$)|^)(?:or|and)(?=\s|\\|\$|$)")
 
 
@@ -167,7 +172,9 @@ def braces_balanced(text: str) -> bool:
 
 
 def _replace_unicode(text: str) -> str:
-    return "".join(_UNICODE.get(char, char) for char in text)
+    """Math symbols to LaTeX first (so `x²` stays a power), then NFKC for full-width forms (`（1,2）`)."""
+    text = "".join(_UNICODE.get(char, char) for char in text if char not in _INVISIBLE)
+    return unicodedata.normalize("NFKC", text) if not text.isascii() else text
 
 
 def strip_units(text: str) -> str:
@@ -221,7 +228,7 @@ def clean(text: str) -> str:
     text = _DROP_MACROS.sub(" ", text)
     text = re.sub(r"\s*(?<!\\)\\!\s*", "", text)  # `11,\! 111`: a negative thin space binds the digits
     text = _SPACING.sub(" ", text)
-    text = text.replace("{,}", ",").replace("{.}", ".")
+    text = re.sub(r"(?<=\d)\{([,.])\}", r"\1", text)  # `10{,}080`, `3{.}5`
     for pattern, repl in _RENAMES:
         text = pattern.sub(repl, text)
     text = _DEGREES.sub("\u00b0", text)  # one degree mark; the parser reads it (sin 30° = 1/2)
@@ -253,6 +260,7 @@ def clean(text: str) -> str:
     return text.rstrip(" .")
 
 
+_ANSWER_WORDS = re.compile(r"^(?:the\s+)?(?:final\s+)?answer\s*(?:is\s*:?|:)\s*(?=\S)", re.IGNORECASE)
 _SET_BUILDER = re.compile(
     r"^\\\{\s*([A-Za-z])\s*(?:\\in\s*\\mathbb\s*\{?R\}?\s*)?(?:\||:)\s*(.*\1.*?)\s*\\\}$"
 )
@@ -262,12 +270,20 @@ def _drop_answer_prefix(text: str) -> str:
     # "x \in [1,2]" and "\therefore 5": a leading membership or conclusion sign carries no value.
     # `\{x \mid -3 \le x \le 2\}`: a set-builder answer is its condition (read as an interval).
     text = _SET_BUILDER.sub(r"\2", text)
+    # `\frac{1}{36} \approx 0.028`: the exact answer followed by its decimal value; the decimal goes.
+    text = re.sub(r"(?<=\S)\s*\\approx\s*[-+]?(?:\d+\.?\d*|\.\d+)\s*$", "", text)
     text = re.sub(r"^(?:\\therefore|\\approx|\\sim|=)\s*", "", text)
+    text = _ANSWER_WORDS.sub("", text)  # `\boxed{\text{The answer is } 5}`
     return re.sub(r"^[A-Za-z]\s*\\in\s*", "", text)
 
 
 def connectives_to_commas(text: str) -> str:
-    """`1 or 2`, `1 and 2` -> `1 , 2`: several answers are a list (hedges then fail against one gold)."""
+    """`1 or 2`, `1 and 2` -> `1 , 2`: several answers are a list (hedges then fail against one gold).
+
+    Between inequalities "or" is a union (`x<3 or x>5`), so `x>3 or x<5` is not read as (3, 5).
+    """
+    if _INEQUALITY.search(text):
+        text = _CONNECTIVES.sub(lambda m: " \\cup " if m.group(0) == "or" else ",", text)
     return re.sub(r",(?:\s*,)+", ",", _CONNECTIVES.sub(",", text))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers.tiny_model import build_tiny_model
+from helpers.prm_models import SEP, TAG, build_qwen_prm, build_step_tag
 
 from stepkto_eval.audit.base import JudgeInput
 from stepkto_eval.audit.prm import (
@@ -19,26 +19,15 @@ from stepkto_eval.audit.prm import (
     tune_threshold,
 )
 
-SEP, TAG = "<extra_0>", "ки"
-
 
 @pytest.fixture(scope="module")
 def qwen_prm_dir(tmp_path_factory):
-    """Tiny Llama with a 2-label token-classification head and a separator special token."""
-    from transformers import AutoConfig, LlamaForTokenClassification
-
-    folder = build_tiny_model(tmp_path_factory.mktemp("qwen-prm"), extra_special_tokens=[SEP])
-    config = AutoConfig.from_pretrained(folder)
-    config.num_labels = 2
-    config.architectures = ["LlamaForTokenClassification"]
-    LlamaForTokenClassification(config).save_pretrained(folder)
-    return folder
+    return build_qwen_prm(tmp_path_factory.mktemp("qwen-prm"))
 
 
 @pytest.fixture(scope="module")
 def step_tag_dir(tmp_path_factory):
-    """Tiny causal LM whose tokenizer has the step tag as one token (good/bad are '+' and '-')."""
-    return build_tiny_model(tmp_path_factory.mktemp("step-tag"), extra_special_tokens=[TAG])
+    return build_step_tag(tmp_path_factory.mktemp("step-tag"))
 
 
 @pytest.fixture(scope="module")
