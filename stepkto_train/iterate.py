@@ -104,7 +104,7 @@ class Loop:
         for k in range(1, r.rounds + 1):
             folder = r.run_dir / f"round_{k}"
             label = [py, "-m", "stepkto_eval.cli", "label", "--model", self.model_of(k - 1), "--round", str(k),
-                     "--output-dir", str(folder / "label"), *cli_options(r.label), *limit]
+                     "--output-dir", str(folder / "label"), *cli_options(self.options(r.label)), *limit]
             train = [*(r.launcher or [py]), "-m", "stepkto_train.cli", "train", "--config",
                      str(folder / "train.yaml"), "--data", str(folder / "label" / "labeled.jsonl"),
                      "--model", self.model_of(k - 1), "--output-dir", str(folder / "model"),
@@ -117,7 +117,11 @@ class Loop:
     def eval_cmd(self, k: int, limit: list[str]) -> list[str]:
         out = self.recipe.run_dir / f"round_{k}" / "eval"
         return [sys.executable, "-m", "stepkto_eval.cli", "eval", "--model", self.model_of(k), "--output-dir",
-                str(out), *cli_options(self.recipe.eval or {}), *limit]
+                str(out), *cli_options(self.options(self.recipe.eval or {})), *limit]
+
+    def options(self, section: dict[str, Any]) -> dict[str, Any]:
+        """A section's options; the command line's --limit replaces the recipe's."""
+        return {k: v for k, v in section.items() if not (self.limit and k == "limit")}
 
     def run(self) -> int:
         self.recipe.run_dir.mkdir(parents=True, exist_ok=True)

@@ -118,7 +118,8 @@ def compare_constants(gold: Node, cand: Node, budget: Budget) -> Outcome:
         c_val, c_err = _try_exact(cand, budget)
     if g_val is not None and c_val is not None:
         equal = g_val == c_val
-        return Outcome(equal, "numeric-exact", f"exact values {'agree' if equal else 'differ'}")
+        shown = _show_exact(g_val) if equal else f"{_show_exact(g_val)} vs {_show_exact(c_val)}"
+        return Outcome(equal, "numeric-exact", f"exact values {'agree' if equal else 'differ'}: {shown}")
     if "undefined" in (g_err, c_err):
         return Outcome(False, "undefined", "one side has no value (e.g. division by zero)")
     digits = working_digits(gold, cand)
@@ -135,7 +136,22 @@ def compare_constants(gold: Node, cand: Node, budget: Budget) -> Outcome:
     if equal and "too-large" in (g_err, c_err):
         return Outcome(False, "too-large", "values agree to 60 digits but are too large to prove equal")
     verdict = "agree" if equal else "differ"
-    return Outcome(equal, "numeric-precise", f"values {verdict} at {digits - GUARD_DIGITS} significant digits")
+    shown = _show_approx(g_num) if equal else f"{_show_approx(g_num)} vs {_show_approx(c_num)}"
+    return Outcome(
+        equal, "numeric-precise", f"values {verdict} ({shown}; compared to {digits - GUARD_DIGITS} significant digits)"
+    )
+
+
+def _show_exact(value) -> str:
+    """A short display of an exact value for a verdict's reason (huge numbers are elided, not printed)."""
+    text = str(value)
+    return text if len(text) <= 40 else f"{text[:18]}…{text[-18:]} ({len(text)} chars)"
+
+
+def _show_approx(value) -> str:
+    import mpmath
+
+    return mpmath.nstr(value, 15)
 
 
 def sample_points(names: frozenset) -> list[tuple[dict, bool]]:

@@ -105,3 +105,10 @@ def test_one_round_end_to_end_then_resume_after_kill_in_training(tiny_model_dir,
     assert [r["round"] for r in rows] == [0, 1]
     assert "math500" in rows[0]["eval"] and "math500" in rows[1]["eval"] and rows[1]["labeled_rows"] > 0
     assert "| 1 |" in (run / "rounds.md").read_text()
+
+
+def test_command_line_limit_replaces_the_recipe_limit(tmp_path):
+    plan = dict(Loop(Recipe.load(demo_recipe(tmp_path, "M0", rounds=1)), limit=1).stages())
+    for name in ("round_0/eval", "round_1/label", "round_1/eval"):
+        cmd = plan[name]
+        assert cmd.count("--limit") == 1 and cmd[cmd.index("--limit") + 1] == "1"
