@@ -240,7 +240,7 @@ def run_evaluation(config: EvalConfig, *, backend: Backend | None = None,
     metrics = compute_metrics(config, tasks, folder, manifest)
     folder.write_metrics(metrics)
     latest = folder.latest_samples()
-    folder.write_text("report.md", report.render_markdown(metrics, latest.values(), manifest))
+    report.write_reports(folder, metrics, latest.values(), manifest)
     n_errors = sum(1 for r in latest.values() if r.get("finish_reason") == "error")
     return EvalOutcome(folder, metrics, len(work), skipped, n_errors, resumed)
 

@@ -27,6 +27,7 @@ from typing import Any, Iterable, Sequence
 import yaml
 
 from stepkto_eval.audit.base import Judge, JudgeInput
+from stepkto_eval.jsonl import iter_jsonl
 
 SPLITS = ("gsm8k", "math", "olympiadbench", "omnimath")
 SPLIT_SIZES = {"gsm8k": 400, "math": 1000, "olympiadbench": 1000, "omnimath": 1000}
@@ -138,27 +139,18 @@ def read_predictions(path: str | os.PathLike) -> tuple[list[dict], list[str]]:
     skipped, so its item counts as "no prediction" rather than stopping the replay.
     """
     predictions, problems = [], []
-    with open(path, encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                problems.append(f"{path}: line {number}: not JSON ({exc.msg})")
-                continue
-            missing = [f for f in ("split", "id", "pred") if not isinstance(row, dict) or f not in row]
-            if missing:
-                problems.append(f"{path}: line {number}: field(s) {missing} missing")
-                continue
-            pred = row["pred"]
-            if pred is not None and (isinstance(pred, bool) or not isinstance(pred, int) or pred < -1):
-                problems.append(f"{path}: line {number}: field 'pred' must be an integer >= -1 or null, got {pred!r}")
-                continue
-            record = {"split": str(row["split"]), "id": str(row["id"]), "pred": pred}
-            if isinstance(row.get("evidence"), dict):  # a PRM run's step scores allow re-tuning its threshold
-                record["evidence"] = row["evidence"]
-            predictions.append(record)
+    for number, row, problem in iter_jsonl(path, required=("split", "id", "pred")):
+        if problem:
+            problems.append(problem)
+            continue
+        pred = row["pred"]
+        if pred is not None and (isinstance(pred, bool) or not isinstance(pred, int) or pred < -1):
+            problems.append(f"{path}: line {number}: field 'pred' must be an integer >= -1 or null, got {pred!r}")
+            continue
+        record = {"split": str(row["split"]), "id": str(row["id"]), "pred": pred}
+        if isinstance(row.get("evidence"), dict):  # a PRM run's step scores allow re-tuning its threshold
+            record["evidence"] = row["evidence"]
+        predictions.append(record)
     return predictions, problems
 
 

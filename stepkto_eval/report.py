@@ -114,3 +114,14 @@ def render_markdown(metrics: Mapping, samples: Iterable[Mapping], manifest: Mapp
     sections = [header(manifest), summary_section(metrics), breakdown_section(metrics), audit_section(metrics),
                 failures_section(samples)]
     return "\n\n".join(s for s in sections if s) + "\n"
+
+
+def write_reports(folder, metrics: Mapping, samples: Iterable[Mapping], manifest: Mapping) -> None:
+    """Write report.md and the self-contained report.html of a run folder (a `runs.RunFolder`).
+
+    The HTML page reads the finished folder back (manifest, metrics, samples), so it is written last.
+    """
+    from .report_html import write_html_report  # lazy: matplotlib is needed only here
+
+    folder.write_text("report.md", render_markdown(metrics, samples, manifest))
+    write_html_report(folder.path)

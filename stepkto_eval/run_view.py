@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stepkto_eval.jsonl import iter_jsonl
+
 
 class RunFolderError(ValueError):
     """A run folder (or a file in it) that cannot be used at all."""
@@ -66,22 +68,13 @@ def read_samples(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     problems: list[str] = []
     if not path.exists():
         return [], [f"{path}: file not found (no samples)"]
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                problems.append(f"{path.name} line {lineno}: invalid JSON ({exc.msg})")
-                continue
-            missing = [k for k in ("task", "id") if not isinstance(rec, dict) or k not in rec]
-            if missing:
-                problems.append(f"{path.name} line {lineno}: missing field(s) {', '.join(missing)}")
-                continue
-            key = (rec["task"], str(rec["id"]), rec.get("sample_index", 0))
-            latest.pop(key, None)  # re-insert so dict order follows the newest write
-            latest[key] = rec
+    for _, rec, problem in iter_jsonl(path, required=("task", "id")):
+        if problem:
+            problems.append(problem)
+            continue
+        key = (rec["task"], str(rec["id"]), rec.get("sample_index", 0))
+        latest.pop(key, None)  # re-insert so dict order follows the newest write
+        latest[key] = rec
     return list(latest.values()), problems
 
 

@@ -177,5 +177,5 @@ def score_file(cfg: ScoreConfig) -> dict:
     metrics = {"settings_hash": None, "model": None, "round": None, "tasks": {task: entry},
                "overall": overall_metrics([table])}
     folder.write_metrics(metrics)
-    folder.write_text("report.md", report.render_markdown(metrics, samples, manifest))
+    report.write_reports(folder, metrics, samples, manifest)
     return metrics

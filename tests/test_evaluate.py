@@ -32,8 +32,10 @@ def read_samples(run: Path) -> list[dict]:
 
 
 def test_run_folder_has_every_file(greedy_run):
-    assert sorted(p.name for p in greedy_run.iterdir()) == ["manifest.json", "metrics.json", "report.md",
-                                                            "samples.jsonl"]
+    assert sorted(p.name for p in greedy_run.iterdir()) == ["manifest.json", "metrics.json", "report.html",
+                                                            "report.md", "samples.jsonl"]
+    page = (greedy_run / "report.html").read_text()
+    assert "math500" in page and "data:image/png;base64," in page
 
 
 def test_manifest_records_provenance(greedy_run, tiny_model_dir):
@@ -206,11 +208,12 @@ def arith_judge():
     return make_judge("arith")
 
 
-def test_audit_option_stores_steps_labels_and_spans(tiny_model_dir, shared_data, tmp_path):
+def test_audit_option_stores_steps_labels_and_spans(tiny_model_dir, shared_data, tmp_path, capsys):
     arith_judge()
     out = tmp_path / "run"
     assert main(eval_args(tiny_model_dir, out, shared_data, "--audit", "arith", "--max-tokens", "24",
                           tasks="amc23")) == 0
+    assert "flawed-step rate" in capsys.readouterr().out  # the summary table shows it next to accuracy
     assert json.loads((out / "manifest.json").read_text())["audit"] == {"judge": "arith"}
     for s in read_samples(out):
         assert len(s["steps"]) == len(s["step_char_spans"]) == len(s["step_labels"])

@@ -94,7 +94,7 @@ def test_bad_replay_lines_are_reported_and_count_as_missing(tmp_path):
     predictions, problems = pb.read_predictions(path)
     assert predictions == [{"split": "s", "id": "s-0", "pred": 0}]
     assert [p.split(": ", 1)[1] for p in problems] == [
-        "line 2: not JSON (Expecting value)", "line 3: field(s) ['pred'] missing",
+        "line 2: not valid JSON (Expecting value)", "line 3: missing field(s) pred",
         "line 4: field 'pred' must be an integer >= -1 or null, got '2'"]
 
 
@@ -111,12 +111,27 @@ def test_cli_runs_the_arith_judge_and_replays_its_predictions(shared_data, tmp_p
     task = metrics["tasks"]["processbench"]
     assert set(task["splits"]) == set(pb.SPLITS) and all(m["n"] == 12 for m in task["splits"].values())
     assert "Average F1" in (out / "report.md").read_text()
+    assert "olympiadbench" in (out / "report.html").read_text()
 
     replay = tmp_path / "replay"
     assert main(["processbench", "--replay", str(out / "predictions.jsonl"), "--limit", "12",
                  "--data-dir", str(shared_data), "--output-dir", str(replay)]) == 0
     again = json.loads((replay / "metrics.json").read_text())["tasks"]["processbench"]
     assert again["splits"] == task["splits"] and again["f1_avg"] == task["f1_avg"]
+
+
+def test_eval_command_routes_tasks_processbench_to_the_judge_benchmark(shared_data, tmp_path, capsys):
+    direct, routed = tmp_path / "direct", tmp_path / "routed"
+    common = ["--limit", "3", "--data-dir", str(shared_data)]
+    assert main(["processbench", "--judge", "arith", *common, "--output-dir", str(direct)]) == 0
+    assert main(["--tasks", "processbench", "--judge", "arith", *common, "--output-dir", str(routed)]) == 0
+    assert (routed / "predictions.jsonl").read_text() == (direct / "predictions.jsonl").read_text()
+    capsys.readouterr()
+    assert main(["--tasks", "processbench,math500", "--judge", "arith", *common]) == 2
+    assert "run it alone" in capsys.readouterr().err
+    assert main(["--tasks", "processbench", *common]) == 2  # a judge is required
+    assert main(["--model", "m", "--tasks", "math500", "--judge", "arith"]) == 2
+    assert "use --audit" in capsys.readouterr().err
 
 
 def test_cli_replay_of_an_oracle_scores_100(shared_data, tmp_path, capsys):

@@ -125,8 +125,8 @@ def test_bad_sample_lines_are_reported_not_fatal(tmp_path):
     with (run / "samples.jsonl").open("a") as fh:
         fh.write("{not json\n" + json.dumps({"id": "x"}) + "\n")
     html = write_html_report(run).read_text()
-    assert "samples.jsonl line 2: invalid JSON" in html
-    assert "samples.jsonl line 3: missing field(s) task" in html
+    assert "samples.jsonl: line 2: not valid JSON" in html
+    assert "samples.jsonl: line 3: missing field(s) task" in html
 
 
 def test_large_run_gives_a_light_page(tmp_path):

@@ -72,6 +72,8 @@ def test_majority_votes_are_grouped_by_equivalence(real_scored):
 def test_report_and_manifest(real_scored):
     report = (real_scored / "report.md").read_text()
     assert "maj@8" in report and "Failure examples" in report and "Level 5" in report
+    page = (real_scored / "report.html").read_text()
+    assert "maj@8" in page and "data:image/png;base64," in page
     manifest = json.loads((real_scored / "manifest.json").read_text())
     assert manifest["source"]["file_sha256"] and manifest["checker_version"]
 

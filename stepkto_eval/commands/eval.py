@@ -44,6 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="requests per backend call and per durable write (default: hf 16, vllm 512, openai 64)")
     parser.add_argument("--audit", default=None, metavar="SPEC",
                         help="judge the steps of every completion (e.g. arith); adds the flawed-step rate")
+    parser.add_argument("--judge", default=None, metavar="SPEC",
+                        help="step judge to benchmark with --tasks processbench (same grammar as --audit; "
+                             "equivalent to `stepkto-eval processbench --judge SPEC`)")
 
 
 def print_tasks() -> None:
@@ -70,23 +73,56 @@ def print_summary(metrics: dict) -> None:
     names: list[str] = []
     for entry in metrics["tasks"].values():
         names += [k for k in entry["metrics"] if k not in names]
+    audited = any("flawed_step_rate" in e for e in metrics["tasks"].values())
     table = Table(title="results (%, 95% bootstrap CI)")
-    for col in ["task", "problems", *names, "truncated %"]:
+    for col in ["task", "problems", *names, *(["flawed-step rate (flawed/correct)"] if audited else []),
+                "truncated %"]:
         table.add_column(col, justify="left" if col == "task" else "right")
     for task, e in metrics["tasks"].items():
+        flawed = [_flawed_cell(e.get("flawed_step_rate"))] if audited else []
         table.add_row(task, str(e["n_problems"]), *(fmt_estimate(e["metrics"][k]) if k in e["metrics"] else "–"
-                                                     for k in names), pct(e["truncation_rate"]))
+                                                     for k in names), *flawed, pct(e["truncation_rate"]))
     if len(metrics["tasks"]) > 1:
         o = metrics["overall"]
         table.add_row("overall", str(o["n_problems"]),
-                      *(fmt_estimate(o["metrics"][k]) if k in o["metrics"] else "–" for k in names), "")
+                      *(fmt_estimate(o["metrics"][k]) if k in o["metrics"] else "–" for k in names),
+                      *([""] if audited else []), "")
     Console().print(table)
+
+
+def _flawed_cell(rate: dict | None) -> str:
+    """`21.1 [15.0, 27.3] (12/57)`; "–" when no completion was correct (the rate is undefined)."""
+    if not rate or rate.get("value") is None:
+        return "– (0 correct)" if rate else "–"
+    from ..report import fmt_estimate
+
+    return f"{fmt_estimate(rate)} ({rate['n_flawed']}/{rate['n_correct']})"
+
+
+def run_processbench(args: argparse.Namespace) -> int:
+    """`--tasks processbench --judge SPEC`: ProcessBench scores a judge, not a generator, so hand over to the
+    processbench command (one implementation of the protocol)."""
+    from . import processbench
+
+    if args.tasks.strip() != "processbench" or not args.judge:
+        print("stepkto-eval: ProcessBench benchmarks a step judge: run it alone, as "
+              "`--tasks processbench --judge SPEC`", file=sys.stderr)
+        return 2
+    return processbench.run(argparse.Namespace(
+        judge=args.judge, replay=None, splits=None, limit=args.limit, data_dir=args.data_dir,
+        output_dir=None if args.output_dir is None else str(args.output_dir), tune_threshold_on=None))
 
 
 def run(args: argparse.Namespace) -> int:
     if args.list_tasks:
         print_tasks()
         return 0
+    if args.tasks and "processbench" in [t.strip() for t in args.tasks.split(",")]:
+        return run_processbench(args)
+    if args.judge:
+        print("stepkto-eval: --judge is for --tasks processbench; use --audit SPEC to audit generated completions",
+              file=sys.stderr)
+        return 2
     if not args.model or not args.tasks:
         print("stepkto-eval: --model and --tasks are required (see --help, --list-tasks)", file=sys.stderr)
         return 2

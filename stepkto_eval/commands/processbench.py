@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--splits", nargs="+", choices=pb.SPLITS, help="default: all four")
     parser.add_argument("--limit", type=int, help="first N items per split (smoke run; the F1 is then not comparable)")
     parser.add_argument("--data-dir", help="folder holding processbench/<split>.json (default: $STEPKTO_DATA_DIR, else the hub)")
-    parser.add_argument("--output-dir", help="where predictions.jsonl, metrics.json and report.md go")
+    parser.add_argument("--output-dir", help="where predictions.jsonl, metrics.json, report.md and report.html go")
     parser.add_argument("--tune-threshold-on", choices=pb.SPLITS, metavar="SPLIT",
                         help="PRM only: choose the step-score threshold for best F1 on SPLIT (ProcessBench uses "
                              "gsm8k) and apply it to the other splits; SPLIT is added to --splits if missing")
@@ -104,7 +104,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"skipped: {line}")
     if args.output_dir:
         write_outputs(Path(args.output_dir), predictions, report, table)
-        print(f"wrote {args.output_dir}/predictions.jsonl, metrics.json, report.md")
+        print(f"wrote {args.output_dir}/predictions.jsonl, metrics.json, report.md, report.html")
     return 0
 
 
@@ -177,3 +177,6 @@ def write_outputs(folder: Path, predictions: list[dict], report: dict, table: st
         "Error / correct accuracy and F1 follow the official protocol; flag statistics count predictions "
         ">= 0: exact precision = flag == label, consistency = flag at or after the label on an erroneous "
         f"item.{_TUNING_NOTE if report.get('threshold_tuning') else ''}\n", encoding="utf-8")
+    from ..report_html import write_html_report  # lazy: matplotlib is needed only here
+
+    write_html_report(folder)

@@ -14,7 +14,7 @@ from pathlib import Path
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=Path, help="JSONL file, one row per problem")
     parser.add_argument("--output-dir", type=Path, default=None,
-                        help="where samples.jsonl, metrics.json, report.md go (default runs/score-<file>-<time>)")
+                        help="where samples.jsonl, metrics.json, report.md/.html go (default runs/score-<file>-<time>)")
     parser.add_argument("--gold-field", default="gold", help="field with the gold answer (default gold)")
     parser.add_argument("--completions-field", default=None,
                         help="field with the completion(s), a string or a list (default: completions or completion)")
@@ -52,5 +52,5 @@ def run(args: argparse.Namespace) -> int:
     for name, est in entry["metrics"].items():
         table.add_row(name, fmt_estimate(est))
     Console().print(table)
-    print(f"wrote {out}/samples.jsonl, metrics.json, report.md")
+    print(f"wrote {out}/samples.jsonl, metrics.json, report.md, report.html")
     return 0
