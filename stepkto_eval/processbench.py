@@ -18,7 +18,6 @@ rate on all-correct items.
 """
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
