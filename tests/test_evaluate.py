@@ -147,9 +147,9 @@ def test_list_tasks_and_missing_arguments(capsys):
     assert main(["--tasks", "math500"]) == 2
     assert main(["--model", "x", "--tasks", "nope", "--data-dir", "."]) == 2
     assert "unknown task 'nope'" in capsys.readouterr().err
-    if "processbench" in list_tasks():  # a benchmark of step judges, scored by `stepkto-eval processbench`
+    if "processbench" in list_tasks():  # a benchmark of step judges: it needs --judge, not a generator
         assert main(["--model", "x", "--tasks", "processbench", "--data-dir", "."]) == 2
-        assert "not a generation benchmark" in capsys.readouterr().err
+        assert "--tasks processbench --judge SPEC" in capsys.readouterr().err
 
 
 class FlakyOnce:

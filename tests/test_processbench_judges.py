@@ -12,7 +12,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from helpers.prm_models import build_qwen_prm, build_step_tag
 
 from stepkto_eval import processbench as pb
 from stepkto_eval.audit.critic import majority, parse_vote
@@ -21,16 +20,6 @@ from stepkto_eval.audit.prm import PRMJudge, first_error_from_scores, tune_thres
 from stepkto_eval.cli import main
 
 LIMIT = 2
-
-
-@pytest.fixture(scope="module")
-def qwen_prm_dir(tmp_path_factory):
-    return build_qwen_prm(tmp_path_factory.mktemp("qwen-prm"))
-
-
-@pytest.fixture(scope="module")
-def step_tag_dir(tmp_path_factory):
-    return build_step_tag(tmp_path_factory.mktemp("step-tag"))
 
 
 def run_cli(argv: list[str], out: Path, capsys) -> tuple[str, list[dict], dict]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers.prm_models import SEP, TAG, build_qwen_prm, build_step_tag
+from helpers.prm_models import SEP, TAG
 
 from stepkto_eval.audit.base import JudgeInput
 from stepkto_eval.audit.prm import (
@@ -18,16 +18,6 @@ from stepkto_eval.audit.prm import (
     labels_from_scores,
     tune_threshold,
 )
-
-
-@pytest.fixture(scope="module")
-def qwen_prm_dir(tmp_path_factory):
-    return build_qwen_prm(tmp_path_factory.mktemp("qwen-prm"))
-
-
-@pytest.fixture(scope="module")
-def step_tag_dir(tmp_path_factory):
-    return build_step_tag(tmp_path_factory.mktemp("step-tag"))
 
 
 @pytest.fixture(scope="module")
