@@ -73,3 +73,24 @@ def test_two_processes_follow_the_single_process_trajectory(setup, single, name,
     assert len(got) == len(single) == 3
     for (loss, kl), (loss1, kl1) in zip(got, single, strict=True):
         assert loss == pytest.approx(loss1, abs=1e-4) and kl == pytest.approx(kl1, abs=1e-4)
+
+
+def test_accelerate_launch_with_the_shipped_config_follows_the_same_trajectory(setup, single):
+    """`accelerate launch --config_file configs/accelerate_ddp.yaml` forced to CPU. Without MPI, accelerate starts
+    one CPU process (on GPUs the same config hands over to torchrun, whose multi-process path the test above
+    covers), so this checks that our entry point runs under accelerate's launcher and trains identically."""
+    root, policy, ref, data = setup
+    out = root / "accelerate"
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(CONFIGS / "accelerate_ddp.yaml"),
+           "--cpu", "--num_processes", "1", "--mixed_precision", "no", "--main_process_port", str(free_port()),
+           "-m", "stepkto_train.cli", "train", "--data", str(data), "--model", str(policy), "--ref-model", str(ref),
+           "--output-dir", str(out), "--use-cpu", "--max-steps", "3", "--per-device-train-batch-size", "4",
+           "--learning-rate", "1e-3", "--logging-steps", "1", "--save-strategy", "no", "--seed", "0",
+           "--ref-cache-dir", str(root / "refcache"), "--report-to", "none", "--disable-tqdm", "true"]
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads((out / "stepkto_train.json").read_text())
+    got = trajectory(summary)
+    assert summary["world_size"] == 1 and len(got) == len(single) == 3
+    for (loss, kl), (loss1, kl1) in zip(got, single, strict=True):
+        assert loss == pytest.approx(loss1, abs=1e-4) and kl == pytest.approx(kl1, abs=1e-4)
