@@ -66,10 +66,15 @@ def resolve_model_dir(model: str) -> str:
 
 
 def last_complete_checkpoint(folder: Path) -> str | None:
-    """Newest checkpoint-N whose trainer_state.json (written last by the Trainer) exists: a run killed while
-    writing a checkpoint resumes from the previous complete one."""
-    done = [p for p in folder.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()
-            and (p / "trainer_state.json").is_file()]
+    """Newest checkpoint-N whose trainer_state.json (written last by the Trainer) exists and parses: a run
+    killed while writing a checkpoint, even halfway through that file, resumes from the previous complete one."""
+    def complete(path: Path) -> bool:
+        try:
+            return isinstance(json.loads((path / "trainer_state.json").read_text()).get("global_step"), int)
+        except (OSError, ValueError, AttributeError):
+            return False
+
+    done = [p for p in folder.glob("checkpoint-*") if p.name.split("-")[-1].isdigit() and complete(p)]
     return str(max(done, key=lambda p: int(p.name.split("-")[-1]))) if done else None
 
 

@@ -11,7 +11,7 @@ import pytest
 from conftest import REPO, require
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from stepkto_train.cli import parse_train_args
+from stepkto_train.cli import last_complete_checkpoint, parse_train_args
 
 from .labeled_data import make_rows, write_jsonl
 
@@ -84,3 +84,20 @@ def test_console_script_trains_and_saves_a_loadable_model(tiny_model_dir, tmp_pa
     model, tok = AutoModelForCausalLM.from_pretrained(out), AutoTokenizer.from_pretrained(out)
     assert model.config.vocab_size == len(tok)
     assert (out / "model.safetensors").is_file() and (out / "tokenizer.json").is_file()
+
+
+def test_resume_skips_checkpoints_killed_mid_write(tmp_path):
+    def checkpoint(step: int, state: str | None) -> None:
+        folder = tmp_path / f"checkpoint-{step}"
+        folder.mkdir()
+        if state is not None:
+            (folder / "trainer_state.json").write_text(state)
+
+    assert last_complete_checkpoint(tmp_path) is None
+    checkpoint(2, '{"global_step": 2}')
+    checkpoint(10, '{"global_step": 10}')  # numeric order, not string order: 10 > 4
+    checkpoint(4, '{"global_step": 4}')
+    checkpoint(12, None)  # killed before the state file
+    checkpoint(14, '{"global_st')  # killed while writing it
+    (tmp_path / "checkpoint-final").mkdir()
+    assert last_complete_checkpoint(tmp_path) == str(tmp_path / "checkpoint-10")

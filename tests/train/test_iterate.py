@@ -14,6 +14,7 @@ import pytest
 import yaml
 from conftest import REPO
 
+from stepkto_train.cli import last_complete_checkpoint
 from stepkto_train.iterate import Loop, Recipe, RecipeChanged, cli_options
 
 CPU_DEMO = REPO / "stepkto_train" / "configs" / "cpu_demo.yaml"
@@ -83,7 +84,9 @@ def test_one_round_end_to_end_then_resume_after_kill_in_training(tiny_model_dir,
     run = tmp_path / "run"
     proc = iterate(recipe)
     deadline = time.time() + 900
-    while not list((run / "round_1" / "model").glob("checkpoint-*")):
+    # wait for a *complete* checkpoint: a bare checkpoint-N folder may still be mid-write, and resuming
+    # rightly ignores it (the race that made this test flaky before)
+    while last_complete_checkpoint(run / "round_1" / "model") is None:
         assert proc.poll() is None, proc.stdout.read()[-3000:]
         assert time.time() < deadline
         time.sleep(0.2)
