@@ -27,10 +27,11 @@ import yaml
 
 from stepkto_eval.audit.base import Judge, JudgeInput
 from stepkto_eval.jsonl import iter_jsonl
+from stepkto_eval.tasks import tasks_dir
 
 SPLITS = ("gsm8k", "math", "olympiadbench", "omnimath")
 SPLIT_SIZES = {"gsm8k": 400, "math": 1000, "olympiadbench": 1000, "omnimath": 1000}
-TASK_FILE = Path(__file__).resolve().parent.parent / "tasks" / "processbench.yaml"
+TASK_FILE = tasks_dir() / "processbench.yaml"
 
 
 class ProcessBenchError(ValueError):

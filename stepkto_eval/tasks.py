@@ -86,8 +86,13 @@ class LoadedTask:
 
 
 def tasks_dir() -> Path:
-    """The folder holding the built-in task YAMLs (the repo's `tasks/`, next to the package)."""
-    return Path(__file__).resolve().parent.parent / "tasks"
+    """The folder holding the built-in task YAMLs: a wheel install ships the repo's `tasks/` inside the
+    package as `builtin_tasks/` (see pyproject.toml); a source checkout (editable install) reads `tasks/`
+    beside the package, so edits to the YAMLs apply without reinstalling. The packaged copy is tried first
+    because a site-packages folder may hold some other distribution's top-level `tasks/`."""
+    package = Path(__file__).resolve().parent
+    shipped = package / "builtin_tasks"
+    return shipped if shipped.is_dir() else package.parent / "tasks"
 
 
 def list_tasks() -> dict[str, Path]:
