@@ -161,6 +161,13 @@ def eval_summary(metrics_path: Path) -> dict[str, dict[str, float | None]]:
     return out
 
 
+def _metric_cell(metric: str, value: float | None) -> str:
+    """`pass@1 12.5%`; a rate with no denominator (flawed-step rate without correct answers) is `–`."""
+    if value is None:
+        return f"{metric.replace('_', ' ')} –"
+    return f"{metric.replace('_', ' ')} {100 * value:.1f}%" if isinstance(value, float) else f"{metric} {value}"
+
+
 def write_rounds_table(recipe: Recipe, done: list[str]) -> list[dict]:
     """One row per round: model, labeled-data counts, final training loss, evaluation metrics."""
     rows = []
@@ -182,8 +189,8 @@ def write_rounds_table(recipe: Recipe, done: list[str]) -> list[dict]:
     (recipe.run_dir / "rounds.json").write_text(json.dumps(rows, indent=1))
     lines = ["| round | labeled rows | desirable | train loss | evaluation |", "|---|---|---|---|---|"]
     for row in rows:
-        ev = "; ".join(f"{t}: " + ", ".join(f"{m} {v:.3f}" if isinstance(v, float) else f"{m} {v}"
-                                             for m, v in ms.items()) for t, ms in (row.get("eval") or {}).items())
+        ev = "; ".join(f"{t}: " + ", ".join(_metric_cell(m, v) for m, v in ms.items())
+                       for t, ms in (row.get("eval") or {}).items())
         loss = row.get("train_loss")
         lines.append(f"| {row['round']} | {row.get('labeled_rows', '')} | {row.get('desirable', '')} | "
                      f"{'' if loss is None else f'{loss:.4f}'} | {ev} |")

@@ -29,11 +29,11 @@ def parse_options(problem: str | None) -> dict[str, str]:
     """Option letter -> option text, read from the problem statement."""
     if not problem:
         return {}
-    text = re.sub(r"\\textbf\s*\{\s*\(\s*([A-J])\s*\)\s*\}", r"(\1) ", problem)
-    text = re.sub(r"\\(?:mathrm|text)\s*\{\s*\(\s*([A-J])\s*\)\s*\}", r"(\1) ", text)
+    # `\\textbf{(A) }`, `\\mathrm{(A) \\ }`, `\\text{(A)}`: the letter's wrapper (spacing inside it included) goes.
+    text = re.sub(r"\\(?:textbf|mathrm|mathbf|text)\s*\{\s*\(\s*([A-J])\s*\)(?:\s|~|\\[ ,;:!])*\}", r"(\1) ", problem)
     options: dict[str, str] = {}
     for letter, body in _OPTION.findall(text):
-        body = body.strip().strip("$").strip()
+        body = re.sub(r"^(?:\\[ ,;:!]|~|\s)+", "", body.strip().strip("$")).strip()
         if body and letter not in options:
             options[letter] = body
     if len(options) < 2:

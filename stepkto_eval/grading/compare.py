@@ -18,7 +18,7 @@ from fractions import Fraction
 
 from .budget import Budget
 from .evaluate import free_symbols
-from .intervals import as_intervals, interval_like, to_interval
+from .intervals import as_intervals, interval_like, merge_touching, to_interval
 from .parse import Node
 from .values import Outcome, compare_scalars, proportional
 
@@ -103,6 +103,8 @@ def _strip_label(node: Node) -> Node:
     left, right = node[2]
     if _is_label(left) or (_named(left) and not free_symbols(right)):
         return right
+    if right[0] == "sym" and right[1] not in free_symbols(left):
+        return left  # `12 = n`, `3x - 1 = y`: the label written on the right
     return node
 
 
@@ -145,6 +147,29 @@ def _matrix_as_seq(node: Node) -> Node:
     return node
 
 
+def _scale_matrix(node: Node) -> Node:
+    """`\\frac13\\begin{pmatrix}-1\\\\2\\end{pmatrix}`, `-M`: a scalar times a matrix is its scaled entries.
+
+    `M^T` is the transposed matrix (`(1,2)^T` is the vector itself).  Only a product with exactly one matrix and otherwise plain scalars is distributed (`AB` of two
+    matrices is a matrix product, which is not evaluated).
+    """
+    if node[0] == "pow" and node[2] == ("sym", "T") and node[1][0] in ("matrix", "seq"):
+        base = node[1]  # `(1,2)^T`, `M^T`: a transpose (a vector's orientation is not compared)
+        return base if base[0] == "seq" else ("matrix", tuple(zip(*base[1], strict=True)))
+    if node[0] == "neg" and node[1][0] == "matrix":
+        return ("matrix", tuple(tuple(("neg", cell) for cell in row) for row in node[1][1]))
+    if node[0] != "mul":
+        return node
+    matrices = [factor for factor in node[1] if factor[0] == "matrix"]
+    scalars = tuple(factor for factor in node[1] if factor[0] != "matrix")
+    if len(matrices) != 1 or any(_has(f, kind) for f in scalars for kind in _NOT_SCALAR):
+        return node
+    return ("matrix", tuple(tuple(("mul", (*scalars, cell)) for cell in row) for row in matrices[0][1]))
+
+
+_NOT_SCALAR = ("matrix", "seq", "list", "set", "rel", "union", "setminus", "empty", "pm")
+
+
 class Comparer:
     """Holds the budget for one comparison; `compare` is the entry point."""
 
@@ -157,6 +182,7 @@ class Comparer:
     def compare(self, gold: Node, cand: Node) -> Outcome:
         self.budget.check()
         gold, cand = _flatten_pm(_not_equal_pm(gold)), _flatten_pm(_not_equal_pm(cand))
+        gold, cand = _scale_matrix(gold), _scale_matrix(cand)
         if gold[0] == "matrix" and cand[0] == "seq" and cand[1] + cand[2] == "[]":
             cand = ("seq", "(", ")", cand[3])  # a vector gold: `[1, 2]` is that vector, not an interval
         if gold[0] == "matrix" and cand[0] != "matrix":
@@ -255,6 +281,9 @@ class Comparer:
             # `x=1, y=2` is the pair (1, 2) written with its coordinate names.
             return self.elementwise(_values_by_name(gold), cand[1] if cand[0] == "list" else cand[3], "tuple")
         if gold[0] == "list" and cand[0] == "seq":
+            if cand[1] + cand[2] == "()" and len(cand[3]) > 2:
+                # `(1, 2, 3)` for the solutions `1, 2, 3`: three or more entries cannot be an interval.
+                return self.unordered(gold[1], cand[3])
             return Outcome(False, "structure", "a tuple or interval does not answer a list of values")
         if gold[0] == "seq" and cand[0] == "list":
             # `-2, 1` or `x=-2, y=1` for the pair `(-2,1)`: the same sequence without its parentheses.
@@ -281,6 +310,8 @@ class Comparer:
         golds, cands = as_intervals(gold), as_intervals(cand)
         if golds is None or cands is None:
             return Outcome(False, "interval", "not comparable as unions of intervals")
+        if len(golds) != len(cands):
+            golds, cands = merge_touching(golds), merge_touching(cands)
         outcome = self.unordered(golds, cands)
         return Outcome(outcome.equal, "interval-union", outcome.reason.replace("elements", "intervals"))
 

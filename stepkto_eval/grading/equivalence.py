@@ -8,7 +8,7 @@ Parsing is cached (a gold is compared with many candidates) and all work is boun
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from .budget import MAX_INPUT_CHARS, Budget, GradingError, Timeout, TooLarge
@@ -19,7 +19,7 @@ from .normalize import TIME, braces_balanced, clean, connectives_to_commas, text
 from .parse import Node, ParseError, parse_math
 from .verdict import Verdict
 
-CHECKER_VERSION = "1.0.0"
+CHECKER_VERSION = "1.0.1"
 
 _EMPTY_WORDS = {
     "no solution", "no solutions", "no real solution", "no real solutions", "none", "empty set",
@@ -40,6 +40,7 @@ class Prepared:
     node: Node | None
     error: str | None
     textual: bool
+    radians: bool = False  # the raw answer names radians (`\\text{ rad}`), which cleaning drops as a unit
 
 
 MAX_CACHED_CHARS = 1_000  # long (usually hostile) strings are not worth keeping in the cache
@@ -56,6 +57,11 @@ def _prepare_cached(text: str) -> Prepared:
 
 
 def _prepare(text: str) -> Prepared:
+    prepared = _parse_clean(text)
+    return replace(prepared, radians=True) if _RADIANS.search(text) else prepared
+
+
+def _parse_clean(text: str) -> Prepared:
     cleaned = clean(text)
     words = {w.lower() for w in _TEXT_WORD.findall(cleaned)} - _MATH_WORDS
     if text_key(cleaned) in _SHORT_WORDS:
@@ -140,15 +146,28 @@ def _decide(g: Prepared, c: Prepared, problem: str | None, budget: Budget) -> Ve
         # A word answer is compared as text, never as a product of letters (`east` is not `seat`).
         if same_text(g.clean, c.clean):
             return _verdict(True, "text", "same text up to case, wrappers and articles", g, c)
+        if c_letter not in (None, "several") and c_text and same_text(g.clean, c_text):
+            # `(D) ellipse` for `ellipse`: without the options the candidate's own text is its answer.
+            return _verdict(True, "choice-text", f"the text after ({c_letter}) is the answer", g, c)
         return _verdict(False, "text", "texts differ", g, c)
     if g.node is not None and g.node[0] == "base" and re.fullmatch(r"[0-9A-Za-z]+", c.clean):
         return _bare_digits(g, c)
     if c.node is None:
         return _verdict(False, "unparseable", f"candidate {c.error}", g, c)
+    if _unit_clash(g, c):
+        return _verdict(False, "degrees", "one side is in degrees, the other in radians", g, c)
     percent_question = bool(problem and _PERCENT_QUESTION.search(problem))
     clock = bool(TIME.fullmatch(g.clean) or TIME.fullmatch(c.clean))
     outcome = Comparer(budget, percent_question, clock).compare(g.node, _engineering_j(g.node, c.node))
     return _verdict(outcome.equal, outcome.rule, outcome.reason, g, c)
+
+
+_RADIANS = re.compile(r"(?<![A-Za-z\\])rad(?:ian)?s?(?![A-Za-z])", re.IGNORECASE)
+
+
+def _unit_clash(g: Prepared, c: Prepared) -> bool:
+    """`30^\\circ` against `30 \\text{ radians}` (or the reverse): the units strip away, the clash stays (rule 5)."""
+    return ("\u00b0" in g.clean and c.radians) or ("\u00b0" in c.clean and g.radians)
 
 
 _I, _J = ("const", "i"), ("sym", "j")

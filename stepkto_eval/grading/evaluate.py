@@ -187,7 +187,7 @@ _FUNCS = {
     "sin": mpmath.sin, "cos": mpmath.cos, "tan": mpmath.tan, "cot": mpmath.cot, "sec": mpmath.sec,
     "csc": mpmath.csc, "arcsin": mpmath.asin, "arccos": mpmath.acos, "arctan": mpmath.atan,
     "arccot": mpmath.acot, "sinh": mpmath.sinh, "cosh": mpmath.cosh, "tanh": mpmath.tanh,
-    "ln": mpmath.ln, "floor": mpmath.floor, "ceil": mpmath.ceil,
+    "ln": mpmath.ln, "floor": mpmath.floor, "ceil": mpmath.ceil, "cis": mpmath.expj,
 }
 _CONSTS = {"pi": lambda: mpmath.pi, "e": lambda: mpmath.e, "i": lambda: mpmath.mpc(0, 1), "inf": lambda: mpmath.inf}
 
@@ -277,7 +277,7 @@ def _approx(node: Node, env: dict, budget: Budget | None, real_only: bool):
     raise NotRational(f"{kind} has no scalar value")
 
 
-_PERIODIC = {"sin", "cos", "tan", "cot", "sec", "csc"}
+_PERIODIC = {"sin", "cos", "tan", "cot", "sec", "csc", "cis"}
 _GROWING = {"sinh", "cosh", "tanh"}
 
 

@@ -13,6 +13,7 @@ import mpmath
 from .budget import GradingError
 from .evaluate import DPS, approx, free_symbols, precision
 from .parse import Node
+from .values import close
 
 _INF = ("const", "inf")
 
@@ -101,7 +102,29 @@ def _punctured(node: Node) -> list[Node] | None:
     return [("seq", "(", ")", (low, high)) for low, high in zip(edges, edges[1:], strict=False)]
 
 
+def _excluded_points(node: Node) -> tuple | None:
+    """`x \\ne -1, 2` or `x \\ne -1, x \\ne 2` ("... and ..."): every listed point is excluded at once."""
+    rels = node[1] if node[0] == "list" else (node,)
+    points: list[Node] = []
+    names = set()
+    for rel in rels:
+        if names and rel[0] not in ("rel", "list", "set", "seq"):
+            points.append(rel)  # `x \\ne -1, 2`: the list continues the excluded points
+            continue
+        if rel[0] != "rel" or rel[1] != ("!=",) or rel[2][0][0] != "sym":
+            return None
+        names.add(rel[2][0])
+        right = rel[2][1]
+        points.extend(right[1] if right[0] == "list" else (right,))
+    if len(names) != 1 or len(points) < 2 or any(free_symbols(point) for point in points):
+        return None
+    return tuple(points)
+
+
 def as_intervals(node: Node) -> list[Node] | None:
+    points = _excluded_points(node) if node[0] in ("rel", "list") else None
+    if points is not None:
+        return _punctured(("setminus", ("seq", "(", ")", (("neg", _INF), _INF)), ("set", points)))
     parts = node[1] if node[0] in ("union", "list") else (node,)
     out = []
     for part in parts:
@@ -137,6 +160,33 @@ def _overlap(first: Node, second: Node) -> list[Node] | None:
     if not _positive_constant(("add", (high, ("neg", low)))):
         return None
     return [("seq", lower[1], upper[2], (low, high))]
+
+
+def merge_touching(parts: list[Node]) -> list[Node]:
+    """`[1,2] \\cup [2,3]` is `[1,3]`: overlapping pieces, or pieces sharing a closed endpoint, are one interval.
+
+    Only numeric endpoints are merged (`(0,9) \\cup (9,36)` stays two pieces: 9 is in neither).
+    """
+    if len(parts) < 2 or any(free_symbols(part) for part in parts):
+        return parts
+    try:
+        with precision(DPS):
+            ends = [(mpmath.re(approx(p[3][0], {})), mpmath.re(approx(p[3][1], {})), p) for p in parts]
+            ends.sort(key=lambda item: (item[0], item[2][1] != "["))
+            merged = [list(ends[0])]
+            for low, high, part in ends[1:]:
+                last = merged[-1]
+                touching = close(low, last[1]) and (last[2][2] == "]" or part[1] == "[")
+                if not (low < last[1] and not close(low, last[1])) and not touching:
+                    merged.append([low, high, part])
+                    continue
+                keep_last = last[1] > high or close(last[1], high) and last[2][2] == "]"
+                upper = last[2] if keep_last else part
+                last[1] = last[1] if keep_last else high
+                last[2] = ("seq", last[2][1], upper[2], (last[2][3][0], upper[3][1]))
+    except (GradingError, TypeError, ValueError, ZeroDivisionError):
+        return parts
+    return [item[2] for item in merged]
 
 
 def interval_like(node: Node) -> bool:

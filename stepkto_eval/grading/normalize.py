@@ -11,6 +11,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .notation import (
+    NUMBER_WORDS,
+    TEXT_CMD,
+    base_subscript,
+    repeating_ellipsis,
+    scale_words,
+    unicode_powers_and_roots,
+)
+
 _UNICODE = {
     "\u2212": "-", "\u2013": "-", "\u2014": "-", "\u00d7": r"\times ", "\u22c5": r"\cdot ",
     "\u00b7": r"\cdot ", "\u00f7": r"\div ", "\u03c0": r"\pi ", "\u221e": r"\infty ",
@@ -18,7 +27,8 @@ _UNICODE = {
     "\u222a": r"\cup ", "\u2229": r"\cap ", "\u2205": r"\emptyset ", "\u00a0": " ", "\u2009": " ",
     "\u202f": " ", "\u00bd": r"\frac{1}{2}", "\u00bc": r"\frac{1}{4}", "\u00be": r"\frac{3}{4}",
     "\u2208": r"\in ", "\u00b1": r"\pm ", "\u2032": "'", "\uff0c": ",", "\u00b2": "^2", "\u00b3": "^3",
-    "\u00b9": "^1", "\u2010": "-", "\u2011": "-", "\u2219": r"\cdot ", "\u2044": "/", "\u2215": "/", "\u211d": r"\mathbb{R}",
+    "\u00b9": "^1", "\u20ac": " ", "\u00a3": " ", "\u00a5": " ", "\u20b9": " ",  # currency signs
+    "\u2010": "-", "\u2011": "-", "\u2219": r"\cdot ", "\u2044": "/", "\u2215": "/", "\u211d": r"\mathbb{R}",
 }
 _INVISIBLE = set("\u200b\u200c\u200d\u2060\ufeff")  # zero-width characters render as nothing
 # Greek letters typed as unicode are the LaTeX letters (`2θ` is `2\theta`); π is the constant above.
@@ -49,6 +59,7 @@ _RENAMES = [
     (re.compile(r">=|=>"), r"\\ge "),
     (re.compile(r"!="), r"\\ne "),
     (re.compile(r"\\(?:varnothing|O)(?![a-zA-Z])"), r"\\emptyset "),
+    (re.compile(r"\^\s*\{?\s*\\(?:top|intercal)\s*\}?"), "^T"),  # transpose marks
     (re.compile(r"\\(?:lvert|rvert|vert|mid)(?![a-zA-Z])"), "|"),
     (re.compile(r"\\(?:lbrace)(?![a-zA-Z])"), r"\\{"),
     (re.compile(r"\\(?:rbrace)(?![a-zA-Z])"), r"\\}"),
@@ -68,7 +79,7 @@ _OVER = re.compile(r"\{([^{}]*)\\over(?![a-zA-Z])([^{}]*)\}")
 _BARE_OVER = re.compile(r"^([^{}]+)\\over(?![a-zA-Z])([^{}]+)$")
 _MIXED_PLAIN = re.compile(r"(?<![\d./])(\d+)\s+(\d+)\s*/\s*(\d+)(?![\d.])")
 _CURRENCY = re.compile(r"\\\$|\\euro|\\pounds|(?<![a-zA-Z])(?:USD|Rs\.?)")
-_TEXT_CMD = r"\\(?:text|textbf|textit|textrm|textsf|texttt|mathrm|mathbf|mathit|mathsf|mathtt|mbox|hbox|operatorname|boldsymbol|mathnormal|underline|bm)"
+_TEXT_CMD = TEXT_CMD
 _TEXT_GROUP = re.compile(_TEXT_CMD + r"\s*\{([^{}]*)\}")
 _TEXT_OPEN = re.compile(_TEXT_CMD + r"\s*\{")
 _WRAPPERS = ("\\boxed", "\\fbox", "\\framebox")
@@ -92,8 +103,11 @@ UNITS = set(
 )
 _RATE_TAIL = re.compile(r"(?<=[\d}])\s*([A-Za-z]{1,5})\s*/\s*([A-Za-z]{1,5})\s*$")
 _RATE_UNITS = UNITS | {"m", "s", "h", "g", "l", "km", "kg", "hr", "yr"}
-_KEEP_WORDS = {"am", "pm", "pi", "or", "and", "inf", "infinity", "sqrt", "sin", "cos", "tan", "ln", "log", "exp", "i", "e"}
-_FUNC_WORDS = re.compile(r"(?<![\\A-Za-z])(sqrt|sin|cos|tan|cot|sec|csc|ln|log|exp|pi|infty|arcsin|arccos|arctan)(?![A-Za-z])")
+_KEEP_WORDS = {"am", "pm", "pi", "or", "and", "inf", "infinity", "sqrt", "sin", "cos", "tan", "ln", "log", "exp", "i", "e",
+               "cis"}
+_FUNC_WORDS = re.compile(
+    r"(?<![\\A-Za-z])(sqrt|sin|cos|tan|cot|sec|csc|ln|log|exp|pi|infty|arcsin|arccos|arctan|cis)(?![A-Za-z])"
+)
 _INFINITY_WORDS = re.compile(r"(?<![\\A-Za-z])(?:infinity|inf)(?![A-Za-z])", re.IGNORECASE)
 _ALL_REALS = re.compile(r"^\s*(?:the\s+set\s+of\s+)?all\s+real(?:s|\s+numbers|\s+values)(?:\s+of\s+[a-z])?\s*$|^\s*\\mathbb\s*\{?R\}?\s*$",
                         re.IGNORECASE)
@@ -105,13 +119,6 @@ _TIME_SUFFIX = re.compile(
 TIME = re.compile(r"(\d{1,2}):(\d\d)(?: ([ap]m))?")
 _ORDINAL = re.compile(r"(\d)\s*(?:\^\s*\{\s*(?:st|nd|rd|th)\s*\}|\^\s*(?:st|nd|rd|th)|(?:st|nd|rd|th))(?![A-Za-z])")
 _PY_POWER = re.compile(r"(?<=[\w)}])\s*\*\*\s*(?=[\w({\\-])")  # `x**2` (Python's power) is x^2
-# A whole answer spelled as one number word (`\text{three}`) is that number.
-NUMBER_WORDS = {
-    word: value for value, word in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-        "sixteen seventeen eighteen nineteen twenty".split()
-    )
-} | {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 _INEQUALITY = re.compile(r"[<>]|\\(?:le|ge|ne)(?![A-Za-z])")
 _CONNECTIVES = re.compile(r"(?:(?<=\s)|(?<=\})|(?<=\$)|^)(?:or|and)(?=\s|\\|\$|$)")
 
@@ -150,10 +157,46 @@ def strip_wrappers(text: str) -> str:
                     text = group[0].strip()
                 elif group is None and rest and "{" not in rest and "}" not in rest:
                     text = rest.strip()  # `\boxed 5`
-        for left, right in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
+        for left, right in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"), ("**", "**"), ("`", "`")):
             if text.startswith(left) and text.endswith(right) and len(text) >= len(left) + len(right):
                 text = text[len(left) : len(text) - len(right)].strip()
-        text = re.sub(r"(?:(?<!\\)\\[,;:! ]|\\q?quad|\s)+$", "", text).rstrip(" .")
+        text = strip_trailing_spacing(text).rstrip(" .")
+    return text
+
+
+# Spacing a renderer ignores at the end of an answer; all but `\quad` only when their backslash is not
+# itself escaped (`\\,` is a line break, then a comma).
+_TRAILING_SPACING = ("\\qquad", "\\quad", "\\,", "\\;", "\\:", "\\!", "\\ ", "\\\\")
+_TRAILING_LAST_CHARS = frozenset(token[-1] for token in _TRAILING_SPACING)
+
+
+def strip_trailing_spacing(text: str) -> str:
+    """Drop trailing whitespace, LaTeX spacing commands and line breaks (`\\`).
+
+    A loop of `endswith` checks rather than a `(...)+$` regex: the regex backtracks at every run of
+    spaces that is not at the end, which made `a` + 10,000 spaces + `b` cost seconds (quadratic).
+    """
+    while True:
+        text = text.rstrip()
+        if not text or text[-1] not in _TRAILING_LAST_CHARS:
+            return text  # the common case: one look at the last character
+        for token in _TRAILING_SPACING:
+            start = len(text) - len(token)
+            if text.endswith(token) and (token.endswith("quad") or start == 0 or text[start - 1] != "\\"):
+                text = text[:start]
+                break
+        else:
+            return text
+
+
+def unwrap_inner_boxes(text: str) -> str:
+    """`\\boxed{36}^\\circ`, `x = \\boxed{5}`: a box inside the answer only frames part of it."""
+    for _ in range(MAX_WRAPPERS):
+        match = re.search(r"\\(?:boxed|fbox|framebox)\s*(?=\{)", text)
+        group = unwrap_group(text, match.end()) if match else None
+        if group is None:
+            break
+        text = f"{text[: match.start()]}{{{group[0]}}}{text[group[1]:]}"
     return text
 
 
@@ -172,7 +215,12 @@ def braces_balanced(text: str) -> bool:
 
 
 def _replace_unicode(text: str) -> str:
-    """Math symbols to LaTeX first (so `x²` stays a power), then NFKC for full-width forms (`（1,2）`)."""
+    """Math symbols to LaTeX first (so `x²` stays a power), then NFKC for full-width forms (`（1,2）`).
+
+    `10⁻⁵` is `10^{-5}` and `√13` is `\\sqrt{13}` (the whole number is under the root).
+    """
+    if not text.isascii():
+        text = unicode_powers_and_roots(text)
     text = "".join(_UNICODE.get(char, char) for char in text if char not in _INVISIBLE)
     return unicodedata.normalize("NFKC", text) if not text.isascii() else text
 
@@ -224,11 +272,12 @@ def clean(text: str) -> str:
     text = _replace_unicode(str(text))
     # Clock times first, before trailing dots and unit words are dropped: `4:30 p.m.`, `4:30p..` -> `4:30 pm`.
     text = _TIME_SUFFIX.sub(lambda m: f"{m.group(1)} {(m.group(2) or m.group(3)).lower()}m", text)
-    text = strip_wrappers(text)
+    text = unwrap_inner_boxes(strip_wrappers(repeating_ellipsis(text)))
     text = _DROP_MACROS.sub(" ", text)
     text = re.sub(r"\s*(?<!\\)\\!\s*", "", text)  # `11,\! 111`: a negative thin space binds the digits
     text = _SPACING.sub(" ", text)
     text = re.sub(r"(?<=\d)\{([,.])\}", r"\1", text)  # `10{,}080`, `3{.}5`
+    text = re.sub(r"(?<=\d)(\s*)\{\s*(\\frac\s*\{\s*\d+\s*\}\s*\{\s*\d+\s*\})\s*\}", r"\1\2", text)  # `2{\frac12}`
     for pattern, repl in _RENAMES:
         text = pattern.sub(repl, text)
     text = _DEGREES.sub("\u00b0", text)  # one degree mark; the parser reads it (sin 30° = 1/2)
@@ -238,9 +287,11 @@ def clean(text: str) -> str:
     text = _CURRENCY.sub(" ", text)
     text = text.replace("\\%", "%")
     text = re.sub(r"(?<![A-Za-z\\])percent(?:age)?(?![A-Za-z])", "%", text)
+    text = scale_words(text)
     text = strip_units(text)
     text = unwrap_text_commands(text)
     text = _ORDINAL.sub(r"\1", text)  # `12^{\text{th}}`, `\text{12th}` -> 12
+    text = base_subscript(text)
     text = strip_units(text)
     word = NUMBER_WORDS.get(text.strip().strip(".").lower())
     text = str(word) if word is not None else text
@@ -261,6 +312,7 @@ def clean(text: str) -> str:
 
 
 _ANSWER_WORDS = re.compile(r"^(?:the\s+)?(?:final\s+)?answer\s*(?:is\s*:?|:)\s*(?=\S)", re.IGNORECASE)
+_ANGLE_NAME = re.compile(r"^(?:m\s*)?\\(?:angle|measuredangle)\s*\{?\s*[A-Za-z]{1,3}\s*\}?\s*=\s*(?=\S)")
 _SET_BUILDER = re.compile(
     r"^\\\{\s*([A-Za-z])\s*(?:\\in\s*\\mathbb\s*\{?R\}?\s*)?(?:\||:)\s*(.*\1.*?)\s*\\\}$"
 )
@@ -273,6 +325,7 @@ def _drop_answer_prefix(text: str) -> str:
     # `\frac{1}{36} \approx 0.028`: the exact answer followed by its decimal value; the decimal goes.
     text = re.sub(r"(?<=\S)\s*\\approx\s*[-+]?(?:\d+\.?\d*|\.\d+)\s*$", "", text)
     text = re.sub(r"^(?:\\therefore|\\approx|\\sim|=)\s*", "", text)
+    text = _ANGLE_NAME.sub("", text)  # `m\angle ABC = 75°` names the angle
     text = _ANSWER_WORDS.sub("", text)  # `\boxed{\text{The answer is } 5}`
     return re.sub(r"^[A-Za-z]\s*\\in\s*", "", text)
 

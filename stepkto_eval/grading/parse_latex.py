@@ -17,7 +17,7 @@ class ParseError(ValueError):
 
 FUNCTIONS = {
     "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "arccot", "sinh", "cosh",
-    "tanh", "ln", "log", "exp", "lg",
+    "tanh", "ln", "log", "exp", "lg", "cis",
 }
 _INVERSE = {"sin": "arcsin", "cos": "arccos", "tan": "arctan", "cot": "arccot"}
 GREEK = {
@@ -125,7 +125,7 @@ class LatexCommands:
         return ("matrix", tuple(rows))
 
 
-_TRIG = {"sin", "cos", "tan", "cot", "sec", "csc"}
+_TRIG = {"sin", "cos", "tan", "cot", "sec", "csc", "cis"}  # cis t = cos t + i sin t
 _DEGREE = ("div", ("const", "pi"), ("num", Fraction(180)))
 
 

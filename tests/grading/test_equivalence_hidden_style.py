@@ -166,8 +166,11 @@ UNITS = [
     ("3", r"3 \text{ times}", True),
     ("3", r"\times 3", False),
     ("7", r"7\text{th grade}", True),
-    ("1000", r"1 \text{ thousand}", False),
-    ("1000000", r"1 \text{ million}", False),
+    # Rule 1 (same value): a magnitude word multiplies, it is not a unit (was False; changed by red team 2).
+    ("1000", r"1 \text{ thousand}", True),
+    ("1000000", r"1 \text{ million}", True),
+    ("1", r"1 \text{ thousand}", False),
+    ("1", r"1 \text{ million}", False),
     ("80", r"80 \text{ points}", True),
     ("80", r"80 \text{ points and } 90 \text{ points}", False),
     (r"\frac{1}{36}", "1/36", True),

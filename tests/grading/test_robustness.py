@@ -42,6 +42,8 @@ HOSTILE = [
     ("1, " * 400 + "1", "1, " * 400 + "2"),
     ("5", r"0.\overline{" + "9" * 3000 + "}"),
     ("5", "x^{10^{10}}"),
+    ("5", "a" + " " * 10_000 + "b"),  # a long inner run of spaces (a trailing-space regex was quadratic)
+    ("5", "1" + r"\," * 5000 + "x"),
 ]
 
 

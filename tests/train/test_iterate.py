@@ -107,7 +107,8 @@ def test_one_round_end_to_end_then_resume_after_kill_in_training(tiny_model_dir,
     rows = json.loads((run / "rounds.json").read_text())
     assert [r["round"] for r in rows] == [0, 1]
     assert "math500" in rows[0]["eval"] and "math500" in rows[1]["eval"] and rows[1]["labeled_rows"] > 0
-    assert "| 1 |" in (run / "rounds.md").read_text()
+    table = (run / "rounds.md").read_text()
+    assert "| 1 |" in table and "math500: pass@1 0.0%" in table and "None" not in table
 
 
 def test_command_line_limit_replaces_the_recipe_limit(tmp_path):
