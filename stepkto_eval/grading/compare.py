@@ -117,6 +117,9 @@ def _named(node: Node) -> bool:
     kind = node[0]
     if kind == "abs":
         return _named(node[1])
+    if kind == "fn":  # `\sin 2\theta = -\frac{24}{25}`, `\cos C = ..` name an angle's value;
+        names = free_symbols(node)  # `\sin x = 2` is an equation to solve
+        return bool(names) and all(n.startswith("\\") or n.isupper() for n in names)
     if kind == "seq":  # `(x, y) = (3, 4)`
         return all(item[0] == "sym" for item in node[3])
     if kind == "add":
@@ -183,6 +186,9 @@ class Comparer:
         self.budget.check()
         gold, cand = _flatten_pm(_not_equal_pm(gold)), _flatten_pm(_not_equal_pm(cand))
         gold, cand = _scale_matrix(gold), _scale_matrix(cand)
+        if gold[0] == "matrix" and cand[0] == "seq" and cand[1] + cand[2] == "[]" and len(cand[3]) > 1 and all(
+                row[0] == "seq" and row[1] + row[2] == "[]" for row in cand[3]):
+            cand = ("matrix", tuple(row[3] for row in cand[3]))  # `[[2, 0], [0, 2]]`: rows in brackets
         if gold[0] == "matrix" and cand[0] == "seq" and cand[1] + cand[2] == "[]":
             cand = ("seq", "(", ")", cand[3])  # a vector gold: `[1, 2]` is that vector, not an interval
         if gold[0] == "matrix" and cand[0] != "matrix":
@@ -275,6 +281,9 @@ class Comparer:
             equal = gold[0] == cand[0]
             return Outcome(equal, "empty-set", "both empty" if equal else "only one side is the empty set")
         if {gold[0], cand[0]} == {"set", "seq"}:
+            single = gold if gold[0] == "set" else cand
+            if len(single[1]) == 1 and single[1][0][0] == "seq" and single[1][0][1] == "(":  # `\{(2,3)\}`
+                return self.compare(*((single[1][0], cand) if single is gold else (gold, single[1][0])))
             return Outcome(False, "structure", "a set does not answer an ordered tuple")
         g_named, c_named = _named_values(gold), _named_values(cand)
         if g_named and not c_named and (cand[0] == "list" or cand[0] == "seq" and cand[1] + cand[2] == "()"):
@@ -292,6 +301,9 @@ class Comparer:
             return self.elementwise(gold[3], _values_by_name(cand) if c_named else cand[1], "tuple")
         golds, cands = _items(gold), _items(cand)
         if len(golds) == 1 and len(cands) > 1:
+            if len(set(cands)) == len(cands) and all(self.compare(golds[0], c).equal for c in cands):
+                # `\frac52 \text{ or } 2.5`: one value written in several forms is a restatement, not a hedge.
+                return Outcome(True, "restatement", f"{len(cands)} renderings of the same value")
             return Outcome(False, "several-answers", f"{len(cands)} answers given for a single answer")
         return self.unordered(golds, cands)
 

@@ -14,12 +14,14 @@ from functools import lru_cache
 from .budget import MAX_INPUT_CHARS, Budget, GradingError, Timeout, TooLarge
 from .choice import gold_letter, parse_options, same_text, split_choice
 from .compare import Comparer
+from .evaluate import free_symbols
 from .lexer import LexError
 from .normalize import TIME, braces_balanced, clean, connectives_to_commas, text_key
+from .notation import FOOT_INCH
 from .parse import Node, ParseError, parse_math
 from .verdict import Verdict
 
-CHECKER_VERSION = "1.0.1"
+CHECKER_VERSION = "1.0.2"
 
 _EMPTY_WORDS = {
     "no solution", "no solutions", "no real solution", "no real solutions", "none", "empty set",
@@ -152,6 +154,13 @@ def _decide(g: Prepared, c: Prepared, problem: str | None, budget: Budget) -> Ve
         return _verdict(False, "text", "texts differ", g, c)
     if g.node is not None and g.node[0] == "base" and re.fullmatch(r"[0-9A-Za-z]+", c.clean):
         return _bare_digits(g, c)
+    unit = _LETTER_UNIT.fullmatch(c.clean) or (FOOT_INCH.fullmatch(c.clean) if "\u00b0" not in g.clean else None)
+    if unit and g.node is not None and not free_symbols(g.node):
+        # `12 m`, `5 g`, `12'` for a plain number: a spaced one-letter unit or a foot/inch mark, not a
+        # product with a variable (against a degree gold `36'` stays arc minutes and does not parse).
+        head = prepare(unit.group(1))
+        if head.node is not None and not free_symbols(head.node):
+            c = replace(head, clean=c.clean)
     if c.node is None:
         return _verdict(False, "unparseable", f"candidate {c.error}", g, c)
     if _unit_clash(g, c):
@@ -162,6 +171,7 @@ def _decide(g: Prepared, c: Prepared, problem: str | None, budget: Budget) -> Ve
     return _verdict(outcome.equal, outcome.rule, outcome.reason, g, c)
 
 
+_LETTER_UNIT = re.compile(r"(.*[\d}])\s+(?:m|g|s|h|l|L|N|J|W|V)(?:\^\{?[23]\}?)?")
 _RADIANS = re.compile(r"(?<![A-Za-z\\])rad(?:ian)?s?(?![A-Za-z])", re.IGNORECASE)
 
 

@@ -90,6 +90,12 @@ def _abs_intervals(node: Node) -> list[Node] | None:
 def _punctured(node: Node) -> list[Node] | None:
     """`\\mathbb{R} \\setminus \\{a, b\\}` -> (-inf, a) U (a, b) U (b, inf) for numeric a < b."""
     base, removed = node[1], node[2]
+    if base == ("seq", "(", ")", (("neg", _INF), _INF)) and removed[0] == "seq" and len(removed[3]) == 2 \
+            and removed[1] in "[(" and removed[2] in "])" and not free_symbols(removed):
+        # `\mathbb{R} \setminus [2, 3]` -> (-inf, 2) U (3, inf): a removed interval flips the inclusion
+        low, high = removed[3]
+        return [("seq", "(", ")" if removed[1] == "[" else "]", (("neg", _INF), low)),
+                ("seq", "(" if removed[2] == "]" else "[", ")", (high, _INF))]
     if base != ("seq", "(", ")", (("neg", _INF), _INF)) or removed[0] not in ("set", "list", "num", "neg"):
         return None
     points = removed[1] if removed[0] in ("set", "list") else (removed,)

@@ -12,9 +12,10 @@ import re
 import unicodedata
 
 from .notation import (
-    NUMBER_WORDS,
     TEXT_CMD,
+    arc_minutes,
     base_subscript,
+    number_word,
     repeating_ellipsis,
     scale_words,
     unicode_powers_and_roots,
@@ -67,11 +68,12 @@ _RENAMES = [
     (re.compile(r"\\(?:varphi)(?![a-zA-Z])"), r"\\phi"),
     (re.compile(r"\\(?:vartheta)(?![a-zA-Z])"), r"\\theta"),
     (re.compile(r"\\dots|\\ldots|\\cdots"), r"\\dots "),
+    (re.compile(r"\\(?:num|SI|qty)\s*\{([^{}]*)\}(?:\s*\{[^{}]*\})?"), r"\1 "),  # siunitx: `\SI{5}{cm}`
     (re.compile(r"(\\mathbb\s*\{?R\}?)\s*-\s*(?=\\\{)"), r"\1\\setminus "),  # R - {0}
 ]
 _DEGREES = re.compile(
     r"(?<=\d)\^\s*\{?\s*o\s*\}?(?![A-Za-z])|"  # `90^o`: a letter o typed for the degree ring
-    r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|\\degree|\^\s*\{\s*\}|"
+    r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|\\degree|(?<=\d)\s*\\deg(?![A-Za-z])|\^\s*\{\s*\}|"
     # `\text{ degrees}` loses its braces; in `\text{60 degrees}` only the word goes (the group stays whole).
     r"(\\text\s*\{\s*|\\mathrm\s*\{\s*)?(?<![A-Za-z\\])degrees?(?![A-Za-z])(?(1)\s*\})"
 )
@@ -101,7 +103,7 @@ UNITS = set(
     "grams gram kg mg lb lbs pound pounds ounce ounces oz liter liters litre litres ml gallon gallons mph kph "
     "radians radian rad".split()
 )
-_RATE_TAIL = re.compile(r"(?<=[\d}])\s*([A-Za-z]{1,5})\s*/\s*([A-Za-z]{1,5})\s*$")
+_RATE_TAIL = re.compile(r"(?<=[\d}])\s*([A-Za-z]{1,5})\s*/\s*([A-Za-z]{1,5})(?:\s*\^\s*\{?2\}?)?\s*$")
 _RATE_UNITS = UNITS | {"m", "s", "h", "g", "l", "km", "kg", "hr", "yr"}
 _KEEP_WORDS = {"am", "pm", "pi", "or", "and", "inf", "infinity", "sqrt", "sin", "cos", "tan", "ln", "log", "exp", "i", "e",
                "cis"}
@@ -225,8 +227,12 @@ def _replace_unicode(text: str) -> str:
     return unicodedata.normalize("NFKC", text) if not text.isascii() else text
 
 
+_TEXT_RATE = re.compile(_TEXT_CMD + r"\s*\{\s*([A-Za-z]+)\s*\}\s*/\s*" + _TEXT_CMD + r"\s*\{\s*([A-Za-z]+)\s*\}")
+
+
 def strip_units(text: str) -> str:
     """Drop a trailing unit or counted noun after a number: `5\\text{ cm}^2` -> `5`, `3 ways` -> `3`."""
+    text = _TEXT_RATE.sub(r"\\text{\1/\2}", text)  # `\text{km}/\text{h}` is one unit
     rate = _RATE_TAIL.search(text)
     if rate and rate.group(1).lower() in _RATE_UNITS and rate.group(2).lower() in _RATE_UNITS:
         return text[: rate.start()].rstrip()  # `6 m/s`, `60 km/h`
@@ -281,6 +287,7 @@ def clean(text: str) -> str:
     for pattern, repl in _RENAMES:
         text = pattern.sub(repl, text)
     text = _DEGREES.sub("\u00b0", text)  # one degree mark; the parser reads it (sin 30° = 1/2)
+    text = arc_minutes(text)  # `22°30'` -> (22 + 30/60)°
     text = _OVER.sub(r"\\frac{\1}{\2}", text)
     text = _BARE_OVER.sub(r"\\frac{\1}{\2}", text)
     text = _MIXED_PLAIN.sub(r"\1\\frac{\2}{\3}", text)
@@ -293,7 +300,7 @@ def clean(text: str) -> str:
     text = _ORDINAL.sub(r"\1", text)  # `12^{\text{th}}`, `\text{12th}` -> 12
     text = base_subscript(text)
     text = strip_units(text)
-    word = NUMBER_WORDS.get(text.strip().strip(".").lower())
+    word = number_word(text)
     text = str(word) if word is not None else text
     text = _PY_POWER.sub("^", text)
     text = _ALL_REALS.sub(r"(-\\infty,\\infty)", text)
@@ -318,12 +325,19 @@ _SET_BUILDER = re.compile(
 )
 
 
+_GLOSS = re.compile(r"(?<=[^\s(,])\s+\(\s*(?:(?:or|i\.e\.,?)\s+([-+]?\d*\.?\d+\s*%?)|"
+                    r"([-+]?\d*\.\d+\s*%?|[-+]?\d+\s*%))\s*\)\s*$")
+
+
 def _drop_answer_prefix(text: str) -> str:
     # "x \in [1,2]" and "\therefore 5": a leading membership or conclusion sign carries no value.
     # `\{x \mid -3 \le x \le 2\}`: a set-builder answer is its condition (read as an interval).
     text = _SET_BUILDER.sub(r"\2", text)
     # `\frac{1}{36} \approx 0.028`: the exact answer followed by its decimal value; the decimal goes.
     text = re.sub(r"(?<=\S)\s*\\approx\s*[-+]?(?:\d+\.?\d*|\.\d+)\s*$", "", text)
+    # `\frac72\ (3.5)`, `\frac12 (or 50%)`: a decimal or percent in parentheses after the answer restates
+    # it (checked as a list of both; `2 (3)` stays a product).
+    text = _GLOSS.sub(r", \1\2", text)
     text = re.sub(r"^(?:\\therefore|\\approx|\\sim|=)\s*", "", text)
     text = _ANGLE_NAME.sub("", text)  # `m\angle ABC = 75°` names the angle
     text = _ANSWER_WORDS.sub("", text)  # `\boxed{\text{The answer is } 5}`

@@ -130,3 +130,38 @@ def repeating_ellipsis(text: str) -> str:
         pieces.append(f"{text[done:start]}{whole}.{head}\\overline{{{block}}}")
         done = match.end()
     return "".join(pieces) + text[done:]
+
+
+_UNITS_WORDS = "one two three four five six seven eight nine".split()
+
+
+def number_word(text: str) -> int | None:
+    """A whole answer spelled as a number: `three`, `forty-two`, `forty two` (rule 6)."""
+    words = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", text.strip().strip(".").lower()).split()  # not `-five`
+    if len(words) == 1:
+        return NUMBER_WORDS.get(words[0])
+    if len(words) == 2 and words[0] in NUMBER_WORDS and NUMBER_WORDS[words[0]] % 10 == 0 \
+            and NUMBER_WORDS[words[0]] >= 20 and words[1] in _UNITS_WORDS:
+        return NUMBER_WORDS[words[0]] + NUMBER_WORDS[words[1]]
+    return None
+
+
+_PRIME = r"(?:'|\^\s*\{?\s*\\prime\s*\}?)"
+_DOUBLE_PRIME = r"(?:''|\"|\^\s*\{?\s*\\prime\s*\\prime\s*\}?|\^\s*\{?\s*\\dprime\s*\}?)"
+_NUMBER = r"\d+(?:\.\d+)?"
+# `22°30'` and `22°30'15''`: degrees, arc minutes and arc seconds (the degree mark is already `°`).
+_ARC = re.compile(rf"({_NUMBER})\s*\u00b0\s*({_NUMBER})\s*{_PRIME}(?:\s*({_NUMBER})\s*{_DOUBLE_PRIME})?")
+# `12'`, `12''`, `12^\prime` as a whole answer: feet or inches (or arc minutes when the gold is in degrees).
+FOOT_INCH = re.compile(rf"([-+]?{_NUMBER})\s*(?:{_DOUBLE_PRIME}|{_PRIME})")
+
+
+def arc_minutes(text: str) -> str:
+    """`22°30'` is `(22+\\frac{30}{60})°` and `22°30'15''` adds 15/3600 of a degree."""
+    if "'" not in text and "prime" not in text and '"' not in text:
+        return text
+
+    def degrees(match: re.Match) -> str:
+        seconds = rf"+\frac{{{match.group(3)}}}{{3600}}" if match.group(3) else ""
+        return rf"({match.group(1)}+\frac{{{match.group(2)}}}{{60}}{seconds})" + "\u00b0"
+
+    return _ARC.sub(degrees, text)
