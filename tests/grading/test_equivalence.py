@@ -16,26 +16,7 @@ import pytest
 
 from stepkto_eval.grading import grade, is_equivalent
 
-
-def _id(gold: str, candidate: str, expected: bool) -> str:
-    text = f"{gold} {'==' if expected else '!='} {candidate}"
-    return text if len(text) <= 90 else text[:87] + "..."
-
-
-def table(rows: list[tuple[str, str, bool]]) -> list:
-    """Turn (gold, candidate, expected) rows into readable pytest params."""
-    return [pytest.param(g, c, e, id=_id(g, c, e)) for g, c, e in rows]
-
-
-def check(gold: str, candidate: str, expected: bool, problem: str | None = None) -> None:
-    verdict = grade(gold, candidate, problem=problem)
-    assert isinstance(verdict.rule, str) and verdict.rule.strip(), verdict
-    assert isinstance(verdict.reason, str) and verdict.reason.strip(), verdict
-    assert verdict.equal is expected, (
-        f"grade({gold!r}, {candidate!r}) -> {verdict.equal} by rule {verdict.rule!r}: {verdict.reason} "
-        f"[gold_norm={verdict.gold_norm!r}, candidate_norm={verdict.candidate_norm!r}]; policy says {expected}"
-    )
-
+from .tables import check, row_id, table
 
 # --- Rule 6: integer formats (thousands separators, signs, leading zeros, trailing .0) -------------------
 INTEGER_FORMATS = [
@@ -227,7 +208,7 @@ FORM_REQUESTS = [
 
 @pytest.mark.parametrize(
     "gold,candidate,problem,expected",
-    [pytest.param(g, c, p, e, id=_id(g, c, e)) for g, c, p, e in FORM_REQUESTS],
+    [pytest.param(g, c, p, e, id=row_id(g, c, e)) for g, c, p, e in FORM_REQUESTS],
 )
 def test_form_requests_are_not_enforced(gold, candidate, problem, expected):
     check(gold, candidate, expected, problem=problem)

@@ -11,27 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-from stepkto_eval.grading import extract_answer, grade
+from stepkto_eval.grading import extract_answer
 
-
-def _id(gold: str, candidate: str, expected: bool) -> str:
-    text = f"{gold} {'==' if expected else '!='} {candidate}"
-    return text if len(text) <= 90 else text[:87] + "..."
-
-
-def table(rows: list[tuple]) -> list:
-    """(gold, candidate, expected[, problem]) rows -> readable pytest params."""
-    return [pytest.param(*row, id=_id(*row[:3])) for row in rows]
-
-
-def check(gold: str, candidate: str | None, expected: bool, problem: str | None = None) -> None:
-    verdict = grade(gold, candidate, problem=problem)
-    assert verdict.rule.strip() and verdict.reason.strip(), verdict  # every verdict is explained
-    assert verdict.equal is expected, (
-        f"grade({gold!r}, {candidate!r}) -> {verdict.equal} by rule {verdict.rule!r}: {verdict.reason} "
-        f"[gold_norm={verdict.gold_norm!r}, candidate_norm={verdict.candidate_norm!r}]; policy says {expected}"
-    )
-
+from .tables import check, table
 
 # --- Rule 6: separators, signs, leading zeros, trailing .0, integer powers written out ------------
 INTEGER_FORMATS = [

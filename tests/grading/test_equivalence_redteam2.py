@@ -9,22 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from stepkto_eval.grading import grade
-
-
-def _id(gold: str, candidate: str, expected: bool) -> str:
-    text = f"{gold} {'==' if expected else '!='} {candidate}"
-    return text if len(text) <= 90 else text[:87] + "..."
-
-
-def check(gold: str, candidate: str | None, expected: bool, problem: str | None = None) -> None:
-    verdict = grade(gold, candidate, problem=problem)
-    assert verdict.rule.strip() and verdict.reason.strip(), verdict  # every verdict is explained
-    assert verdict.equal is expected, (
-        f"grade({gold!r}, {candidate!r}) -> {verdict.equal} by rule {verdict.rule!r}: {verdict.reason} "
-        f"[gold_norm={verdict.gold_norm!r}, candidate_norm={verdict.candidate_norm!r}]; policy says {expected}"
-    )
-
+from .tables import assert_both_labels, category_params, check
 
 INTEGER_FORMATS = [
     ("2016", r"\boxed{2016}", True),
@@ -1641,21 +1626,10 @@ TABLES = {
 }
 
 
-def _params() -> list:
-    """Every table's rows, ids prefixed with their category (`units: 5 cm == 5`)."""
-    return [
-        pytest.param(*row, problem, id=f"{category}: {_id(*row)}")
-        for category, rows in TABLES.items()
-        for *row, problem in (r if len(r) == 4 else (*r, None) for r in rows)
-    ]
-
-
-@pytest.mark.parametrize(("gold", "candidate", "expected", "problem"), _params())
+@pytest.mark.parametrize(("gold", "candidate", "expected", "problem"), category_params(TABLES))
 def test_redteam2_pairs(gold: str, candidate: str, expected: bool, problem: str | None) -> None:
     check(gold, candidate, expected, problem)
 
 
 def test_every_category_has_true_and_false_rows() -> None:
-    for category, rows in TABLES.items():
-        labels = {row[2] for row in rows}
-        assert labels == {True, False}, category
+    assert_both_labels(TABLES)

@@ -13,6 +13,8 @@ import pytest
 
 from stepkto_eval.grading import grade
 
+from .tables import assert_both_labels, category_params, check
+
 P_NUMBERS = "Which is right? (A) 8 (B) 10 (C) 12 (D) 14 (E) 16"
 P_FRACTIONS = (
     r"What is it? $\textbf{(A) }\frac12\qquad\textbf{(B) }\frac23\qquad\textbf{(C) }\frac34\qquad"
@@ -1416,34 +1418,13 @@ TABLES = {
 }
 
 
-def _id(category: str, gold: str, candidate: str, expected: bool) -> str:
-    text = f"{category}: {gold} {'==' if expected else '!='} {candidate}"
-    return text if len(text) <= 100 else text[:97] + "..."
-
-
-def _params() -> list:
-    return [
-        pytest.param(gold, candidate, expected, rest[0] if rest else None,
-                     id=_id(category, gold, candidate, expected))
-        for category, rows in TABLES.items()
-        for gold, candidate, expected, *rest in rows
-    ]
-
-
-@pytest.mark.parametrize(("gold", "candidate", "expected", "problem"), _params())
+@pytest.mark.parametrize(("gold", "candidate", "expected", "problem"), category_params(TABLES))
 def test_redteam3_pairs(gold: str, candidate: str, expected: bool, problem: str | None) -> None:
-    verdict = grade(gold, candidate, problem=problem)
-    assert verdict.rule.strip() and verdict.reason.strip(), verdict  # every verdict is explained
-    assert verdict.equal is expected, (
-        f"grade({gold!r}, {candidate!r}) -> {verdict.equal} by rule {verdict.rule!r}: {verdict.reason} "
-        f"[gold_norm={verdict.gold_norm!r}, candidate_norm={verdict.candidate_norm!r}]; policy says {expected}"
-    )
+    check(gold, candidate, expected, problem)
 
 
 def test_every_category_has_true_and_false_rows() -> None:
-    for category, rows in TABLES.items():
-        labels = {row[2] for row in rows}
-        assert labels == {True, False}, f"{category} needs both true and false rows"
+    assert_both_labels(TABLES)
 
 
 def test_verdicts_are_deterministic_for_the_judgment_calls() -> None:
