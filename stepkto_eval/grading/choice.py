@@ -16,6 +16,7 @@ _LETTER_AND_TEXT = re.compile(r"\(?\s*([A-J])\s*[).:]\s*(.+)", re.DOTALL)
 _OPTION = re.compile(r"\(\s*([A-J])\s*\)\s*(.*?)(?=\(\s*[A-J]\s*\)|\\qquad|\\quad|\n|$)", re.DOTALL)
 _SEVERAL = re.compile(r"\(?\s*[A-J]\s*\)?(?:\s*(?:,|;|&|/|\band\b|\bor\b)?\s*\(?\s*[A-J]\s*\)?)+")
 _PREFIX = re.compile(r"^(?:the\s+)?(?:correct\s+)?(?:answer|option|choice)(?:\s+is)?\s*[:.]?\s*", re.IGNORECASE)
+_ANOTHER_OPTION = re.compile(r"(?<![A-Za-z0-9\\])\(\s*[A-J]\s*\)")
 _LINE_OPTION = re.compile(r"^\s*([A-J])[.)]\s+(.+?)\s*$", re.MULTILINE)
 
 
@@ -54,6 +55,8 @@ def split_choice(cand_clean: str) -> tuple[str | None, str | None]:
         return match.group(1), None
     match = _LETTER_AND_TEXT.fullmatch(text)
     if match and not re.match(r"[A-J]\s*[a-z]", text):
+        if _ANOTHER_OPTION.search(match.group(2)):
+            return "several", None  # `(C) 12, (D) 14`: a second option follows the first one's text
         return match.group(1), match.group(2).strip()
     return None, None
 

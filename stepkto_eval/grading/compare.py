@@ -18,7 +18,7 @@ from fractions import Fraction
 
 from .budget import Budget
 from .evaluate import free_symbols
-from .intervals import as_intervals, interval_like, merge_touching, to_interval
+from .intervals import as_intervals, constrained, interval_like, merge_touching, to_interval
 from .parse import Node
 from .values import Outcome, compare_scalars, proportional
 
@@ -101,6 +101,8 @@ def _strip_label(node: Node) -> Node:
     if node[0] != "rel" or node[1] != ("=",):
         return node
     left, right = node[2]
+    if left[0] == "sym" and left[1] in free_symbols(right):
+        return node  # `x = 3x - 1` is an equation to solve, not a name for `3x - 1`
     if _is_label(left) or (_named(left) and not free_symbols(right)):
         return right
     if right[0] == "sym" and right[1] not in free_symbols(left):
@@ -126,9 +128,11 @@ def _named(node: Node) -> bool:
         return all(_named(term[1] if term[0] == "neg" else term) for term in node[1])
     if kind == "div":
         return _named(node[1]) and _named(node[2])
-    if kind == "mul":
-        head = node[1][0]
-        return (head[0] == "sym" or head[0] == "pow" and head[1][0] == "sym") and not _has(node, "add")
+    if kind == "mul":  # `AB`, `f(2)`, `f^{-1}(3)`; `AB^2 = 12` or `x^2y = 5` are equations to solve
+        head, rest = node[1][0], node[1][1:]
+        inverse = head[0] == "pow" and head[1][0] == "sym" and head[2] == ("neg", ("num", Fraction(1)))
+        powers = any(f[0] == "pow" and free_symbols(f) for f in rest)
+        return (head[0] == "sym" or inverse) and not powers and not _has(node, "add")
     return kind == "sym"
 
 
@@ -150,6 +154,14 @@ def _matrix_as_seq(node: Node) -> Node:
     return node
 
 
+def _bracket_rows(node: Node) -> Node:
+    """`[[1, 2], [3, 4]]` (rows in brackets) as the matrix it writes; anything else unchanged."""
+    if node[0] == "seq" and node[1] + node[2] == "[]" and len(node[3]) > 1 and all(
+            row[0] == "seq" and row[1] + row[2] == "[]" for row in node[3]):
+        return ("matrix", tuple(row[3] for row in node[3]))
+    return node
+
+
 def _scale_matrix(node: Node) -> Node:
     """`\\frac13\\begin{pmatrix}-1\\\\2\\end{pmatrix}`, `-M`: a scalar times a matrix is its scaled entries.
 
@@ -157,7 +169,7 @@ def _scale_matrix(node: Node) -> Node:
     matrices is a matrix product, which is not evaluated).
     """
     if node[0] == "pow" and node[2] == ("sym", "T") and node[1][0] in ("matrix", "seq"):
-        base = node[1]  # `(1,2)^T`, `M^T`: a transpose (a vector's orientation is not compared)
+        base = _bracket_rows(node[1])  # `(1,2)^T`, `M^T`: a transpose (a vector's orientation is not compared)
         return base if base[0] == "seq" else ("matrix", tuple(zip(*base[1], strict=True)))
     if node[0] == "neg" and node[1][0] == "matrix":
         return ("matrix", tuple(tuple(("neg", cell) for cell in row) for row in node[1][1]))
@@ -186,9 +198,8 @@ class Comparer:
         self.budget.check()
         gold, cand = _flatten_pm(_not_equal_pm(gold)), _flatten_pm(_not_equal_pm(cand))
         gold, cand = _scale_matrix(gold), _scale_matrix(cand)
-        if gold[0] == "matrix" and cand[0] == "seq" and cand[1] + cand[2] == "[]" and len(cand[3]) > 1 and all(
-                row[0] == "seq" and row[1] + row[2] == "[]" for row in cand[3]):
-            cand = ("matrix", tuple(row[3] for row in cand[3]))  # `[[2, 0], [0, 2]]`: rows in brackets
+        if gold[0] == "matrix":
+            cand = _bracket_rows(cand)  # `[[2, 0], [0, 2]]`: rows in brackets
         if gold[0] == "matrix" and cand[0] == "seq" and cand[1] + cand[2] == "[]":
             cand = ("seq", "(", ")", cand[3])  # a vector gold: `[1, 2]` is that vector, not an interval
         if gold[0] == "matrix" and cand[0] != "matrix":
@@ -319,6 +330,8 @@ class Comparer:
         return Outcome(True, "set-unordered", f"the same {len(golds)} elements in some order")
 
     def intervals(self, gold: Node, cand: Node) -> Outcome:
+        if constrained(gold) and constrained(cand) and constrained(gold) != constrained(cand):
+            return Outcome(False, "variables", "the inequalities constrain different variables")  # `x>3`, `y>3`
         golds, cands = as_intervals(gold), as_intervals(cand)
         if golds is None or cands is None:
             return Outcome(False, "interval", "not comparable as unions of intervals")
@@ -353,7 +366,6 @@ class Comparer:
             return self.elementwise(gold[2], cand[2], "relation") if gold[1] == cand[1] else \
                 Outcome(False, "relation", "different relations")
         return Outcome(False, "relation", "a relation does not answer this")
-
 
     def equality_chain(self, gold: Node, cand: Node) -> Outcome | None:
         """`\\frac68 = \\frac34` (or `x = \\frac68 = \\frac34`) against a value: every member must equal it."""

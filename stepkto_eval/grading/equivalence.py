@@ -9,19 +9,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from functools import lru_cache
+
+import mpmath
 
 from .budget import MAX_INPUT_CHARS, Budget, GradingError, Timeout, TooLarge
 from .choice import gold_letter, parse_options, same_text, split_choice
 from .compare import Comparer
-from .evaluate import free_symbols
+from .evaluate import approx, exact, free_symbols, precision
 from .lexer import LexError
 from .normalize import TIME, braces_balanced, clean, connectives_to_commas, text_key
 from .notation import FOOT_INCH
 from .parse import Node, ParseError, parse_math
 from .verdict import Verdict
 
-CHECKER_VERSION = "1.0.2"
+CHECKER_VERSION = "1.0.3"
 
 _EMPTY_WORDS = {
     "no solution", "no solutions", "no real solution", "no real solutions", "none", "empty set",
@@ -43,6 +46,7 @@ class Prepared:
     error: str | None
     textual: bool
     radians: bool = False  # the raw answer names radians (`\\text{ rad}`), which cleaning drops as a unit
+    approximation: str | None = None  # `\\frac13 \\approx 0.333`: the decimal that cleaning drops
 
 
 MAX_CACHED_CHARS = 1_000  # long (usually hostile) strings are not worth keeping in the cache
@@ -60,7 +64,14 @@ def _prepare_cached(text: str) -> Prepared:
 
 def _prepare(text: str) -> Prepared:
     prepared = _parse_clean(text)
+    approximation = _APPROXIMATION.search(text)
+    if approximation:
+        prepared = replace(prepared, approximation=approximation.group(1))
     return replace(prepared, radians=True) if _RADIANS.search(text) else prepared
+
+
+# An exact answer followed by its decimal value (`\\frac{1}{36} \\approx 0.028`), up to closing wrappers.
+_APPROXIMATION = re.compile(r"\\approx\s*([-+]?(?:\d+\.?\d*|\.\d+))[\s}$.)\\\]]*$")
 
 
 def _parse_clean(text: str) -> Prepared:
@@ -109,7 +120,12 @@ def grade(gold: str | int | float, candidate: str | None, *, problem: str | None
     g = c = None
     try:
         g, c = prepare(gold_text), prepare(candidate)
-        return _decide(g, c, problem, budget)
+        verdict = _decide(g, c, problem, budget)
+        if verdict.equal and c.approximation is not None and c.node is not None and \
+                not _approximates(c.node, c.approximation, budget):
+            # `\\frac13 \\approx 0.5`: the exact part is right, the stated value is not - two answers.
+            return _verdict(False, "approximation", f"the stated value {c.approximation} is not this answer", g, c)
+        return verdict
     except Timeout as exc:
         return _verdict(False, "timeout", f"gave up: {exc}", g, c)
     except TooLarge as exc:
@@ -138,6 +154,9 @@ def _decide(g: Prepared, c: Prepared, problem: str | None, budget: Budget) -> Ve
     options = parse_options(problem)
     c_letter, c_text = split_choice(c.clean)
     if options and c_letter is not None and c_letter in options and g.node is not None:
+        if c_text is not None and not _same_answer(options[c_letter], c_text, budget):
+            # `(C) 14` where (C) is 12: the letter and the text name different options (rule 8).
+            return _verdict(False, "choice-text", f"({c_letter}) with text that is not option ({c_letter})", g, c)
         inner = grade(g.clean, options[c_letter], timeout=max(budget.remaining(), 0.0))
         return _verdict(inner.equal, "choice-text", f"option ({c_letter}) is {options[c_letter]!r}", g, c)
     if c_letter not in (None, "several") and c_text and g.node is not None and not g.textual:
@@ -171,13 +190,74 @@ def _decide(g: Prepared, c: Prepared, problem: str | None, budget: Budget) -> Ve
     return _verdict(outcome.equal, outcome.rule, outcome.reason, g, c)
 
 
+def _approximates(node: Node, decimal: str, budget: Budget) -> bool:
+    """Whether `decimal` is `node`'s value rounded or cut to its number of decimal places.
+
+    Answers with variables, or whose value is not a plain number, are not checked (True)."""
+    if free_symbols(node) or node[0] in ("list", "set", "seq", "matrix", "rel", "union", "setminus", "empty") \
+            or _has_kind(node, ("deg", "pct")):
+        return True  # `30^\\circ \\approx 0.52` restates in another unit: not checked
+    places = len(decimal.split(".")[1]) if "." in decimal else 0
+    digits = places + len(decimal.split(".")[0]) + 20
+    if digits > 1_000:
+        return True
+    try:
+        value = exact(node, budget)
+    except (GradingError, ArithmeticError, ValueError, TypeError):
+        try:
+            with precision(digits, budget):
+                value = approx(node, {}, budget)
+                value = Fraction(mpmath.nstr(mpmath.re(value), digits)) if mpmath.im(value) == 0 else None
+        except (GradingError, ArithmeticError, ValueError, TypeError):
+            return True
+    if value is None:
+        return True
+    scaled, stated = value * 10**places, Fraction(decimal) * 10**places
+    return abs(scaled - stated) <= Fraction(1, 2) or stated == int(scaled)  # rounded, or cut toward zero
+
+
 _LETTER_UNIT = re.compile(r"(.*[\d}])\s+(?:m|g|s|h|l|L|N|J|W|V)(?:\^\{?[23]\}?)?")
 _RADIANS = re.compile(r"(?<![A-Za-z\\])rad(?:ian)?s?(?![A-Za-z])", re.IGNORECASE)
 
 
 def _unit_clash(g: Prepared, c: Prepared) -> bool:
-    """`30^\\circ` against `30 \\text{ radians}` (or the reverse): the units strip away, the clash stays (rule 5)."""
-    return ("\u00b0" in g.clean and c.radians) or ("\u00b0" in c.clean and g.radians)
+    """`30^\\circ` against `30 \\text{ radians}` (or the reverse): the units strip away, the clash stays (rule 5).
+
+    A degree mark on a rational multiple of pi (`\\frac{\\pi}{6}^\\circ` for the radian gold `\\frac{\\pi}{6}`)
+    is the same kind of clash: pi/6 degrees is not pi/6 radians (`(\\frac{180}{\\pi})^\\circ` stays a degree value).
+    """
+    if ("\u00b0" in g.clean and c.radians) or ("\u00b0" in c.clean and g.radians):
+        return True
+    g_deg, c_deg = _degrees_of_pi(g.node), _degrees_of_pi(c.node)
+    return g_deg != c_deg and not _has_kind(c.node if g_deg else g.node)
+
+
+def _has_kind(node, kinds: tuple[str, ...] = ("deg",)) -> bool:
+    return isinstance(node, tuple) and (node[:1] in [(k,) for k in kinds] or any(_has_kind(c, kinds) for c in node))
+
+
+def _degrees_of_pi(node) -> bool:
+    """A degree mark on a multiple of pi anywhere in the tree (`2\\pi^\\circ` is 2 * (pi degrees))."""
+    if not isinstance(node, tuple):
+        return False
+    if node[:1] == ("deg",):
+        return _pi_multiple(node[1])
+    return any(_degrees_of_pi(child) for child in node)
+
+
+_PI, _PI_SYMBOL = ("const", "pi"), ("sym", "\\pi-multiple")
+
+
+def _pi_multiple(node: Node) -> bool:
+    """Whether `node` is k*pi for a nonzero rational k (its value doubles when pi does)."""
+    if not _contains(node, _PI) or free_symbols(node):
+        return False
+    tree = _substitute(node, _PI, _PI_SYMBOL)
+    try:
+        one, two = (exact(tree, None, {_PI_SYMBOL[1]: Fraction(k)}) for k in (1, 2))
+    except (GradingError, ArithmeticError, ValueError, TypeError):
+        return False
+    return one != 0 and two == 2 * one
 
 
 _I, _J = ("const", "i"), ("sym", "j")

@@ -148,8 +148,12 @@ def as_intervals(node: Node) -> list[Node] | None:
         if interval is None or interval[0] != "seq" or len(interval[3]) != 2:
             return None
         out.append(interval)
-    if node[0] == "list" and len(out) == 2 and all(part[0] == "rel" for part in parts):
-        return _overlap(out[0], out[1]) or out
+    if node[0] == "list" and all(part[0] == "rel" for part in parts):
+        ups, downs = sum(part[3][1] == _INF for part in out), sum(part[3][0] == ("neg", _INF) for part in out)
+        if ups > 1 or downs > 1:
+            return None  # `x > 3, x > 4`: two bounds on one side are two answers, not one set
+        if len(out) == 2:
+            return _overlap(out[0], out[1]) or out
     return out
 
 
@@ -193,6 +197,13 @@ def merge_touching(parts: list[Node]) -> list[Node]:
     except (GradingError, TypeError, ValueError, ZeroDivisionError):
         return parts
     return [item[2] for item in merged]
+
+
+def constrained(node: Node) -> frozenset:
+    """The variables that inequalities bound: {x} for `x > 2a`, `x < 1 \\text{ or } x > 2`; {} for `(1, 2)`."""
+    if node[0] in ("list", "union"):
+        return frozenset().union(*(constrained(part) for part in node[1]))
+    return frozenset(o[1] for o in node[2] if o[0] == "sym") if node[0] == "rel" else frozenset()
 
 
 def interval_like(node: Node) -> bool:

@@ -38,10 +38,12 @@ def unicode_powers_and_roots(text: str) -> str:
 
 
 _SCALE = {"hundred": "100", "thousand": "10^{3}", "million": "10^{6}", "billion": "10^{9}",
-          "trillion": "10^{12}", "dozen": "12"}
+          "trillion": "10^{12}", "dozen": "12", "tenth": "10^{-1}", "hundredth": "10^{-2}",
+          "thousandth": "10^{-3}", "millionth": "10^{-6}"}  # `5 hundredths` is 0.05, not a unit
 _SCALE_WORD = re.compile(
     r"(?<=[\d}])\s*(" + TEXT_CMD + r"\s*\{\s*)?"
-    r"(hundred|thousand|million|billion|trillion|dozen|squared|cubed)s?(?![A-Za-z])(?(1)(\s*\})?)",
+    r"(hundredth|thousandth|millionth|tenth|hundred|thousand|million|billion|trillion|dozen|squared|cubed)"
+    r"s?(?![A-Za-z])(?(1)(\s*\})?)",
     re.IGNORECASE,
 )
 

@@ -23,7 +23,7 @@ from fractions import Fraction
 
 import mpmath
 
-from .budget import Budget, TooLarge
+from .budget import Budget, GradingError, TooLarge
 from .evaluate import DPS, NotRational, Undefined, approx, cancel, exact, free_symbols, precision
 from .parse import Node
 
@@ -87,7 +87,19 @@ def _literal(node: Node) -> Fraction | None:
         return node[1]
     if node[0] == "neg" and node[1][0] == "num":
         return -node[1][1]
+    if _numeric_only(node):  # `e^{-10^{5}}`: an exponent written as a power of literals still counts
+        try:
+            return exact(node)
+        except (GradingError, ArithmeticError, ValueError):
+            return None
     return None
+
+
+def _numeric_only(node) -> bool:
+    if node[0] == "num":
+        return True
+    return node[0] in ("neg", "pow", "div") and all(
+        isinstance(child, tuple) and _numeric_only(child) for child in node[1:])
 
 
 def working_digits(gold: Node, cand: Node) -> int:
@@ -123,6 +135,9 @@ def compare_constants(gold: Node, cand: Node, budget: Budget) -> Outcome:
     if "undefined" in (g_err, c_err):
         return Outcome(False, "undefined", "one side has no value (e.g. division by zero)")
     digits = working_digits(gold, cand)
+    if digits > MAX_DPS:  # `e^{10^{10}} - e^{10^{10}}`: equal terms cancel before the precision is set
+        gold, cand = cancel(gold), cancel(cand)
+        digits = working_digits(gold, cand)
     if digits > MAX_DPS:
         return Outcome(False, "too-large", f"telling these apart could need {digits:,} digits")
     try:
@@ -154,21 +169,33 @@ def _show_approx(value) -> str:
     return mpmath.nstr(value, 15)
 
 
-def sample_points(names: frozenset) -> list[tuple[dict, bool]]:
+def sample_points(names: frozenset, integers: bool = False) -> list[tuple[dict, bool]]:
     """Deterministic test points (seeded by the variable names) and whether each is a positive point.
 
     Positive points in (0.3, 2.8) avoid special values and keep roots and logarithms real; two
     negative points then catch `|x|` vs `x` and `\\sqrt{x^2}` vs `x`, but only count where both
-    sides are real there (so `2\\ln x` vs `\\ln x^2` is not penalised for its domain).
+    sides are real there (so `2\\ln x` vs `\\ln x^2` is not penalised for its domain).  A far positive
+    and a far negative point (magnitude 6.2 to 16.2) catch `|x-5|` vs `5-x` and `|x+3|` vs `x+3`.  With several
+    variables two mixed-sign points follow (the first variable negative; then every other one, then
+    only the first), which catch `|xy|` vs `xy` and `|x|+|y|` vs `|x+y|`.  `integers` adds a positive
+    and a negative integer point: floor and ceiling differ only there (`\\lceil x\\rceil` vs
+    `\\lfloor x\\rfloor+1`).  Non-positive points count only where both sides are real.
     """
     ordered = sorted(names)
     rng = random.Random("|".join(ordered))
+    draw = lambda: Fraction(rng.randint(300_000, 2_800_000), 1_000_000) + Fraction(1, 7919)  # noqa: E731
     points = []
     for index in range(POINTS + NEGATIVE_POINTS):
         sign = 1 if index < POINTS else -1
-        env = {name: sign * (Fraction(rng.randint(300_000, 2_800_000), 1_000_000) + Fraction(1, 7919))
-               for name in ordered}
-        points.append((env, sign > 0))
+        points.append(({name: sign * draw() for name in ordered}, sign > 0))
+    for sign in (1, -1):  # far points: `|x-5|` and `5-x` agree on all of (-2.8, 2.8)
+        points.append(({name: sign * (draw() * 4 + 5) for name in ordered}, sign > 0))
+    if len(ordered) > 1:
+        for flip in (lambda k: k % 2 == 0, lambda k: k == 0):
+            points.append(({name: (-1 if flip(k) else 1) * draw() for k, name in enumerate(ordered)}, False))
+    if integers:
+        points.append(({name: Fraction(k + 2) for k, name in enumerate(ordered)}, True))
+        points.append(({name: Fraction(-k - 2) for k, name in enumerate(ordered)}, False))
     return points
 
 
@@ -183,6 +210,16 @@ def _usable(g_num, c_num, positive: bool) -> bool:
     if g_num is None or c_num is None:
         return False
     return positive or (mpmath.im(g_num) == 0 and mpmath.im(c_num) == 0)
+
+
+def _has_rounding(node) -> bool:
+    """Whether a tree uses floor or ceiling (which call for integer test points)."""
+    if not isinstance(node, tuple) or not node:
+        return False
+    if node[:2] in (("fn", "floor"), ("fn", "ceil")):
+        return True
+    children = node[1:] if isinstance(node[0], str) else node  # a node, or a tuple of nodes
+    return any(_has_rounding(child) for child in children)
 
 
 def _exact_points(gold: Node, cand: Node, points: list, budget: Budget) -> Outcome | None:
@@ -207,15 +244,19 @@ def compare_expressions(gold: Node, cand: Node, budget: Budget) -> Outcome:
     names = free_symbols(gold) | free_symbols(cand)
     if len(names) > MAX_VARIABLES:
         return Outcome(False, "too-large", f"{len(names)} variables; answers have at most {MAX_VARIABLES}")
-    settled = _exact_points(gold, cand, sample_points(names), budget)
+    points = sample_points(names, _has_rounding(gold) or _has_rounding(cand))
+    settled = _exact_points(gold, cand, points, budget)
     if settled is not None:
         return settled
     valid = 0
     digits = working_digits(gold, cand)
     if digits > MAX_DPS:
+        gold, cand = cancel(gold), cancel(cand)
+        digits = working_digits(gold, cand)
+    if digits > MAX_DPS:
         return Outcome(False, "too-large", f"telling these apart could need {digits:,} digits")
     with precision(digits, budget):
-        for env, positive in sample_points(names):
+        for env, positive in points:
             g_num, c_num = _value_at(gold, env, budget, positive), _value_at(cand, env, budget, positive)
             if not _usable(g_num, c_num, positive):
                 continue

@@ -35,7 +35,7 @@ def test_repeating_ellipsis(text: str, expected: str) -> None:
     (r"5 \text{ squared}", "5^{2} "),
     ("2 Thousand", r"2 \times 10^{3} "),
     (r"25 \text{ units squared}", r"25 \text{ units squared}"),  # after a unit word: the unit's square
-    ("5 hundredths", "5 hundredths"),
+    ("5 hundredths", r"5 \times 10^{-2} "),  # a fraction word scales too (not read as `hundred`, not a unit)
     ("x million", "x million"),  # only after a number
 ])
 def test_scale_words(text: str, expected: str) -> None:
