@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -123,10 +124,17 @@ class Loop:
         """A section's options; the command line's --limit replaces the recipe's."""
         return {k: v for k, v in section.items() if not (self.limit and k == "limit")}
 
+    def save_state(self, state: dict[str, Any]) -> None:
+        # temp file + os.replace: a loop killed while saving (the crash resume exists for) keeps the previous
+        # complete state.json instead of a truncated one that the next run could not read
+        tmp = self.state_path.with_name(self.state_path.name + ".tmp")
+        tmp.write_text(json.dumps(state, indent=1))
+        os.replace(tmp, self.state_path)
+
     def run(self) -> int:
         self.recipe.run_dir.mkdir(parents=True, exist_ok=True)
         state = self.load_state()
-        self.state_path.write_text(json.dumps(state, indent=1))
+        self.save_state(state)
         for name, cmd in self.stages():
             if name in state["done"]:
                 print(f"[iterate] {name}: done, skipped", file=sys.stderr)
@@ -140,7 +148,7 @@ class Loop:
                 print(f"[iterate] {name} failed (exit {code}); rerun the same command to continue", file=sys.stderr)
                 return code
             state["done"].append(name)
-            self.state_path.write_text(json.dumps(state, indent=1))
+            self.save_state(state)
             write_rounds_table(self.recipe, state["done"])
         print(f"[iterate] all stages done; table: {self.recipe.run_dir / 'rounds.md'}", file=sys.stderr)
         return 0

@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +50,12 @@ def model_fingerprint(folder: str | Path, memo_dir: str | Path) -> str:
                 digest.update(chunk)
     memo[memo_key] = digest.hexdigest()
     memo_path.parent.mkdir(parents=True, exist_ok=True)
-    memo_path.write_text(json.dumps(memo, indent=1))
+    # Every rank of a distributed run (and every job sharing the default cache folder) reads and writes this
+    # memo at start-up: a plain write_text let another process read it truncated (JSONDecodeError). A
+    # per-process temp file + os.replace shows readers the old or the new memo, never half of one.
+    tmp = memo_path.with_name(f"{memo_path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(memo, indent=1))
+    os.replace(tmp, memo_path)
     return memo[memo_key]
 
 

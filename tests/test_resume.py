@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -26,25 +25,42 @@ def count_lines(path: Path) -> int:
     return path.read_bytes().count(b"\n") if path.is_file() else 0
 
 
-def start_and_kill(cli_args: list[str], samples: Path, expected: int) -> int:
-    """Start the CLI in a subprocess and SIGKILL it once at least one sample is durable; return lines seen."""
-    proc = subprocess.Popen([sys.executable, "-m", "stepkto_eval.cli", *cli_args], cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+# The CLI as a subprocess that stops itself (SIGSTOP) right after its first durable batch. The tiny model writes
+# all its batches within ~50 ms, so killing "as soon as a line shows up" raced the end of the run: a poller
+# delayed by load saw the run already finished. Stopping at a known point makes the kill land mid-run every
+# time; the fault (a crash between two batches) cannot be produced on cue otherwise.
+STOP_AFTER_FIRST_BATCH = """
+import os, signal, sys
+from stepkto_eval import runs
+from stepkto_eval.cli import main
+
+append = runs.RunFolder.append_samples
+
+def append_then_stop(self, records):
+    append(self, records)  # durable (fsync'ed) before returning
+    os.kill(os.getpid(), signal.SIGSTOP)
+
+runs.RunFolder.append_samples = append_then_stop
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def start_and_kill(cli_args: list[str], samples: Path, expected: int, log: Path) -> int:
+    """Start the CLI in a subprocess, SIGKILL it once its first batch is durable; return lines seen."""
+    with open(log, "wb") as err:
+        proc = subprocess.Popen([sys.executable, "-c", STOP_AFTER_FIRST_BATCH, *cli_args], cwd=REPO,
+                                stdout=subprocess.DEVNULL, stderr=err)
     try:
-        deadline = time.monotonic() + 240
-        while count_lines(samples) < 1:
-            if proc.poll() is not None:
-                pytest.fail(f"run ended before it could be killed: {proc.stderr.read().decode()[-2000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail("no sample written within 240 s")
-            time.sleep(0.02)
+        # waits for a state change (stopped or exited), not for a moment; pytest-timeout bounds a hang
+        _, status = os.waitpid(proc.pid, os.WUNTRACED)
+        if not os.WIFSTOPPED(status):
+            pytest.fail(f"run ended (status {status}) before it could be killed: {log.read_text()[-2000:]}")
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        proc.stderr.close()
     assert proc.returncode == -signal.SIGKILL
     seen = count_lines(samples)
     assert seen < expected, "the run finished before the kill: the test did not interrupt anything"
@@ -66,7 +82,8 @@ def by_key(run: Path) -> dict:
 def test_killed_run_resumes_to_the_uninterrupted_result(tiny_model_dir, shared_data, tmp_path, extra, n):
     expected = 2 * LIMIT * n
     killed = tmp_path / "killed"
-    seen = start_and_kill(args_for(tiny_model_dir, killed, shared_data, extra), killed / "samples.jsonl", expected)
+    seen = start_and_kill(args_for(tiny_model_dir, killed, shared_data, extra), killed / "samples.jsonl", expected,
+                          tmp_path / "killed.log")
     assert json.loads((killed / "manifest.json").read_text())["settings_hash"]  # written before any sample
 
     assert main(args_for(tiny_model_dir, killed, shared_data, extra)) == 0
@@ -75,7 +92,7 @@ def test_killed_run_resumes_to_the_uninterrupted_result(tiny_model_dir, shared_d
 
     resumed, reference = by_key(killed), by_key(clean)
     assert len(resumed) == expected and all(len(v) == 1 for v in resumed.values()), "a sample was duplicated"
-    assert seen >= 1 and count_lines(killed / "samples.jsonl") == expected
+    assert seen == 2 and count_lines(killed / "samples.jsonl") == expected  # one durable batch of 2
     strip = ("seed", "verdict", "correct", "extracted", "completion", "tokens", "finish_reason")
     for key, (rec,) in reference.items():
         assert {k: resumed[key][0][k] for k in strip} == {k: rec[k] for k in strip}, key

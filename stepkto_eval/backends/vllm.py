@@ -259,6 +259,7 @@ class _Replicas:
             proc.join(timeout=60)
             if proc.is_alive():
                 proc.kill()
+                proc.join()  # kill() only sends the signal: return once the replica is really gone
         self.conns, self.procs = [], []
 
 

@@ -194,9 +194,11 @@ def test_correct_roundings_are_not_errors(step):
     ],
 )
 def test_not_claims(step):
-    start = time.perf_counter()
+    # CPU time of this thread (find_claims runs in it): the bound is about the work done, not about how busy
+    # the machine is, so other processes' load cannot fail it
+    start = time.thread_time()
     assert [c for c in find_claims(step) if not c.ok] == []
-    assert time.perf_counter() - start < 0.5
+    assert time.thread_time() - start < 0.5
 
 
 @pytest.mark.parametrize(
@@ -212,9 +214,9 @@ def test_not_claims(step):
     ],
 )
 def test_pathological_input_is_refused_quickly(step):
-    start = time.perf_counter()
+    start = time.thread_time()  # CPU time, as above: ~0.04 s measured idle, so 2 s means "no blow-up"
     assert find_claims(step) == []
-    assert time.perf_counter() - start < 2.0
+    assert time.thread_time() - start < 2.0
 
 
 @pytest.mark.parametrize("step", ["²³ = 8", "\\", "\\\\\n", "$$", "\\frac", "\\frac{1}{0} = 2", "((((1 = 1", "= = ="])

