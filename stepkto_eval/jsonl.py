@@ -1,4 +1,5 @@
-"""Reading JSONL files whose lines may be bad (user files, files written by a killed process).
+"""Reading JSONL files whose lines may be bad (user files, files written by a killed process), and writing
+JSON files that a kill or a concurrent reader never sees half-written.
 
 One reader, so that every command reports a bad line the same way ("FILE: line N: ...") and decides for
 itself whether a bad line is skipped (replays, reports) or stops the command (inputs to be scored).
@@ -7,7 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Iterator, Sequence
 
 
 def iter_jsonl(path: str | os.PathLike, required: Sequence[str] = ()) -> Iterator[tuple[int, dict | None, str | None]]:
@@ -32,3 +34,17 @@ def iter_jsonl(path: str | os.PathLike, required: Sequence[str] = ()) -> Iterato
                 yield number, None, f"{path}: line {number}: missing field(s) {', '.join(missing)}"
                 continue
             yield number, row, None
+
+
+def write_json_atomic(path: str | os.PathLike, data: Any) -> None:
+    """Write `data` as JSON through a temp file and `os.replace`: a process killed mid-write leaves the previous
+    file, and a reader (another rank, another job sharing the folder) sees the old or the new content, never
+    half of it. The temp name carries the pid so that concurrent writers do not share one."""
+    path = Path(path)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2, ensure_ascii=False, default=str)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)

@@ -17,6 +17,8 @@ import platform
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
+from .jsonl import write_json_atomic
+
 MANIFEST, SAMPLES, METRICS = "manifest.json", "samples.jsonl", "metrics.json"
 # Manifest keys whose value decides whether results are comparable (everything else is provenance).
 HASHED_KEYS = ("model", "backend_settings", "tasks", "sampling", "checker_version", "audit", "round")
@@ -89,16 +91,6 @@ def hardware() -> dict[str, Any]:
     return {"platform": platform.platform(), "machine": platform.machine(), "cpu_count": os.cpu_count(), "gpus": gpus}
 
 
-def _atomic_write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, ensure_ascii=False, default=str)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 class RunFolder:
     """One run folder on disk."""
 
@@ -127,7 +119,7 @@ class RunFolder:
         old = self.read_manifest()
         if old is None:
             self.path.mkdir(parents=True, exist_ok=True)
-            _atomic_write_json(self.manifest_path, manifest)
+            write_json_atomic(self.manifest_path, manifest)
             return False
         if old.get("settings_hash") != manifest["settings_hash"]:
             diff = _changed_keys(hashed_settings(old), hashed_settings(manifest))
@@ -136,14 +128,14 @@ class RunFolder:
                 + "\n  ".join(diff[:12]) + "\nUse a new --output-dir (or rerun with the original settings to resume)."
             )
         old.setdefault("resumed", []).append(utc_now())
-        _atomic_write_json(self.manifest_path, old)
+        write_json_atomic(self.manifest_path, old)
         return True
 
     def update_manifest(self, **fields: Any) -> None:
         """Add provenance (e.g. the backend's describe()) that is known only after the backend starts."""
         data = self.read_manifest() or {}
         data.update(fields)
-        _atomic_write_json(self.manifest_path, data)
+        write_json_atomic(self.manifest_path, data)
 
     def iter_samples(self) -> Iterator[dict]:
         """Every complete line of samples.jsonl in file order (a torn last line is skipped)."""
@@ -192,7 +184,7 @@ class RunFolder:
             os.fsync(fh.fileno())
 
     def write_metrics(self, metrics: Mapping) -> None:
-        _atomic_write_json(self.path / METRICS, metrics)
+        write_json_atomic(self.path / METRICS, metrics)
 
     def write_text(self, name: str, text: str) -> None:
         tmp = self.path / (name + ".tmp")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -25,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from stepkto_eval.jsonl import write_json_atomic
 
 STATE_FILE = "state.json"
 
@@ -125,11 +126,8 @@ class Loop:
         return {k: v for k, v in section.items() if not (self.limit and k == "limit")}
 
     def save_state(self, state: dict[str, Any]) -> None:
-        # temp file + os.replace: a loop killed while saving (the crash resume exists for) keeps the previous
-        # complete state.json instead of a truncated one that the next run could not read
-        tmp = self.state_path.with_name(self.state_path.name + ".tmp")
-        tmp.write_text(json.dumps(state, indent=1))
-        os.replace(tmp, self.state_path)
+        # atomic: a loop killed while saving (the crash resume exists for) keeps the previous complete state.json
+        write_json_atomic(self.state_path, state)
 
     def run(self) -> int:
         self.recipe.run_dir.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,8 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
+
+from stepkto_eval.jsonl import write_json_atomic
 
 from .logps import add_logp_head, step_logps, token_logps
 
@@ -51,11 +52,8 @@ def model_fingerprint(folder: str | Path, memo_dir: str | Path) -> str:
     memo[memo_key] = digest.hexdigest()
     memo_path.parent.mkdir(parents=True, exist_ok=True)
     # Every rank of a distributed run (and every job sharing the default cache folder) reads and writes this
-    # memo at start-up: a plain write_text let another process read it truncated (JSONDecodeError). A
-    # per-process temp file + os.replace shows readers the old or the new memo, never half of one.
-    tmp = memo_path.with_name(f"{memo_path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(memo, indent=1))
-    os.replace(tmp, memo_path)
+    # memo at start-up: a plain write_text let another process read it truncated (JSONDecodeError).
+    write_json_atomic(memo_path, memo)
     return memo[memo_key]
 
 
