@@ -18,6 +18,8 @@ from .backends.base import Backend, Completion, GenerationRequest, SamplingSetti
 from .backends.fingerprint import local_fingerprint
 from .metrics import overall_metrics, resolve_metric_names, task_metrics
 from .prompts import build_messages, build_plain_prompt, prompt_hash
+from .folder_guard import check_folder, hold_folder
+from .option_checks import check_backend_inputs, check_sampling_values
 from .runs import RunFolder, hardware, package_versions, utc_now
 from .scoring import grade_completion
 from .tasks import LoadedTask, Problem, TaskError, TaskSpec, load_task, load_task_spec
@@ -50,8 +52,8 @@ class EvalConfig:
     command: list[str] = field(default_factory=lambda: list(sys.argv))
 
     def __post_init__(self) -> None:
-        if self.n < 1 or (self.batch_size is not None and self.batch_size < 1):
-            raise ValueError("--n and --batch-size must be >= 1")
+        check_sampling_values(n=self.n, temperature=self.temperature, top_p=self.top_p, max_tokens=self.max_tokens,
+                              limit=self.limit, batch_size=self.batch_size)
         if self.n > 1 and self.temperature == 0:
             raise ValueError("--n > 1 with temperature 0 would repeat one greedy completion; set --temperature")
         if self.output_dir is None:
@@ -240,17 +242,24 @@ def run_evaluation(config: EvalConfig, *, backend: Backend | None = None,
     tasks = [load_task(spec, data_dir=config.data_dir, limit=config.limit) for spec in specs]
     folder = RunFolder(config.output_dir)
     backend_name = backend.name if backend is not None else resolved_backend(config)
-    resumed = folder.open(build_manifest(config, tasks, CHECKER_VERSION, backend_name))
-    work, skipped = pending_work(tasks, config.n, folder.finished_keys())
-    judge = _make_judge(config.audit) if work else None  # a bad judge spec fails before the model loads
-    if work:
-        with backend_for(config, backend, backend_name, folder) as active:
-            _generate(work, config, active, folder, judge, on_progress)
-    manifest = folder.read_manifest() or {}
-    metrics = compute_metrics(config, tasks, folder, manifest)
-    folder.write_metrics(metrics)
-    latest = folder.latest_samples()
-    report.write_reports(folder, metrics, latest.values(), manifest)
+    if backend is None:
+        check_backend_inputs(backend_name, config.model, config.backend_options)  # before anything is written
+    check_folder(folder.path, "eval")
+    with hold_folder(folder.path, " ".join(config.command)):
+        check_folder(folder.path, "eval")  # again under the lock: the folder may have changed meanwhile
+        resumed = folder.prepare(build_manifest(config, tasks, CHECKER_VERSION, backend_name))
+        work, skipped = pending_work(tasks, config.n, folder.finished_keys())
+        judge = _make_judge(config.audit) if work else None  # a bad judge spec fails before the model loads
+        if work:
+            with backend_for(config, backend, backend_name, folder) as active:
+                folder.commit()  # the manifest is written only once the backend is up
+                _generate(work, config, active, folder, judge, on_progress)
+        folder.commit()
+        manifest = folder.read_manifest() or {}
+        metrics = compute_metrics(config, tasks, folder, manifest)
+        folder.write_metrics(metrics)
+        latest = folder.latest_samples()
+        report.write_reports(folder, metrics, latest.values(), manifest)
     n_errors = sum(1 for r in latest.values() if r.get("finish_reason") == "error")
     return EvalOutcome(folder, metrics, len(work), skipped, n_errors, resumed)
 

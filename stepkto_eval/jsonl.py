@@ -42,9 +42,21 @@ def write_json_atomic(path: str | os.PathLike, data: Any) -> None:
     half of it. The temp name carries the pid so that concurrent writers do not share one."""
     path = Path(path)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, ensure_ascii=False, default=str)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2, ensure_ascii=False, default=str)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        _discard(tmp)  # a full disk or a failed dump leaves no temp file behind
+        raise
+
+
+def _discard(tmp: Path) -> None:
+    """Remove a temp file if it exists; a read-only folder (where it was never created) is fine too."""
+    try:
+        tmp.unlink()
+    except OSError:
+        pass

@@ -39,6 +39,8 @@ from .evaluate import (
     pending_work,
     resolved_backend,
 )
+from .folder_guard import check_folder, hold_folder
+from .option_checks import check_backend_inputs
 from .runs import RunFolder
 from .tasks import (
     DataSource,
@@ -184,19 +186,26 @@ def run_labeling(config: LabelConfig, *, backend=None, judge=None,
     eval_config = config.eval_config(task.spec.name)
     folder = RunFolder(config.output_dir)
     backend_name = backend.name if backend is not None else resolved_backend(eval_config)
+    if backend is None:
+        check_backend_inputs(backend_name, config.model, config.backend_options)  # before anything is written
     manifest = build_manifest(eval_config, [task], CHECKER_VERSION, backend_name)
     manifest["labeling"] = {"problems": config.problems, "format": config.format}
-    folder.open(manifest)
-    work, skipped = pending_work([task], config.n, folder.finished_keys())
-    if work and judge is None:
-        judge = make_judge(config.judge)  # before the generator loads: a judge that cannot load fails fast
-    if work:
-        with backend_for(eval_config, backend, backend_name, folder) as active:
-            _generate_and_audit(work, eval_config, active, judge, folder, on_progress)
-    rows, stats = export_rows(folder, task, config)
-    files = write_labeled(rows, config.output_dir, config.format)
-    summary = summarize(rows, stats, bad_rows, config)
-    folder.write_text("summary.json", json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    check_folder(folder.path, "label")
+    with hold_folder(folder.path, " ".join(config.command)):
+        check_folder(folder.path, "label")
+        folder.prepare(manifest)
+        work, skipped = pending_work([task], config.n, folder.finished_keys())
+        if work and judge is None:
+            judge = make_judge(config.judge)  # before the generator loads: a judge that cannot load fails fast
+        if work:
+            with backend_for(eval_config, backend, backend_name, folder) as active:
+                folder.commit()  # the manifest is written only once the backend is up
+                _generate_and_audit(work, eval_config, active, judge, folder, on_progress)
+        folder.commit()
+        rows, stats = export_rows(folder, task, config)
+        files = write_labeled(rows, config.output_dir, config.format)
+        summary = summarize(rows, stats, bad_rows, config)
+        folder.write_text("summary.json", json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     return LabelOutcome(folder, summary, len(work), skipped, bad_rows, files)
 
 

@@ -209,6 +209,19 @@ def write_html_report(run_dir: Path, sample_cap: int = SAMPLE_CAP) -> Path:
     run = load_run(run_dir)
     out = Path(run_dir) / "report.html"
     tmp = out.with_suffix(".html.tmp")
-    tmp.write_text(render(run, sample_cap), encoding="utf-8")
-    tmp.replace(out)  # atomic: a viewer never sees half a page
+    text = render(run, sample_cap)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(out)  # atomic: a viewer never sees half a page
+    except BaseException:
+        _discard(tmp)  # a full disk must not leave report.html.tmp behind
+        raise
     return out
+
+
+def _discard(tmp: Path) -> None:
+    """Remove a temp file if it exists; a read-only folder (where it was never created) is fine too."""
+    try:
+        tmp.unlink()
+    except OSError:
+        pass

@@ -96,6 +96,7 @@ class RunFolder:
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
+        self._pending: dict | None = None  # manifest accepted by prepare(), written by commit()
 
     @property
     def manifest_path(self) -> Path:
@@ -115,11 +116,29 @@ class RunFolder:
 
         Returns True when resuming. Raises RunSettingsChanged (with the differing keys) otherwise.
         """
+        resumed = self.prepare(manifest)
+        self.commit()
+        return resumed
+
+    def has_samples(self) -> bool:
+        """Whether any sample line (finished or staged) exists: a folder without one holds no results."""
+        for name in (SAMPLES, "generated.jsonl"):
+            path = self.path / name
+            if path.is_file() and path.stat().st_size > 0:
+                return True
+        return False
+
+    def prepare(self, manifest: dict) -> bool:
+        """Check `manifest` against the folder without writing; `commit()` writes it later (once the backend
+        is up, so a start that fails leaves no manifest that would block the corrected command).
+
+        Returns True when resuming. A folder whose manifest has other settings is refused (RunSettingsChanged)
+        unless it holds no sample at all: then nothing would be lost and the new command takes it over.
+        """
         manifest = dict(manifest, settings_hash=settings_hash(manifest))
         old = self.read_manifest()
-        if old is None:
-            self.path.mkdir(parents=True, exist_ok=True)
-            write_json_atomic(self.manifest_path, manifest)
+        if old is None or (old.get("settings_hash") != manifest["settings_hash"] and not self.has_samples()):
+            self._pending = manifest
             return False
         if old.get("settings_hash") != manifest["settings_hash"]:
             diff = _changed_keys(hashed_settings(old), hashed_settings(manifest))
@@ -128,11 +147,19 @@ class RunFolder:
                 + "\n  ".join(diff[:12]) + "\nUse a new --output-dir (or rerun with the original settings to resume)."
             )
         old.setdefault("resumed", []).append(utc_now())
-        write_json_atomic(self.manifest_path, old)
+        self._pending = old
         return True
+
+    def commit(self) -> None:
+        """Write the manifest accepted by prepare() (no-op when there is none pending)."""
+        if self._pending is not None:
+            self.path.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(self.manifest_path, self._pending)
+            self._pending = None
 
     def update_manifest(self, **fields: Any) -> None:
         """Add provenance (e.g. the backend's describe()) that is known only after the backend starts."""
+        self.commit()
         data = self.read_manifest() or {}
         data.update(fields)
         write_json_atomic(self.manifest_path, data)
@@ -188,5 +215,17 @@ class RunFolder:
 
     def write_text(self, name: str, text: str) -> None:
         tmp = self.path / (name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, self.path / name)
+        try:
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, self.path / name)
+        except BaseException:
+            _discard(tmp)  # a full disk must not leave half a file behind
+            raise
+
+
+def _discard(tmp: Path) -> None:
+    """Remove a temp file if it exists; a read-only folder (where it was never created) is fine too."""
+    try:
+        tmp.unlink()
+    except OSError:
+        pass

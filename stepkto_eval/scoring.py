@@ -84,6 +84,7 @@ class ScoreConfig:
     completions_field: str | None = None  # None: "completions" (list) or "completion" (string)
     id_field: str | None = None  # None: "id" when present, else the row number
     breakdown: tuple[str, ...] = ()
+    task: str | None = None  # the task name in the run folder; None: the file's name without suffix
     workers: int | None = None
     progress: bool = True
     command: list[str] = field(default_factory=list)
@@ -105,19 +106,27 @@ def _row_completions(row: dict, cfg: ScoreConfig, where: str) -> tuple[str, list
 def read_rows(cfg: ScoreConfig) -> list[dict]:
     """Parse the JSONL into per-problem dicts {id, gold, completions, meta}; all rows must have the same n."""
     problems, n_expected, seen = [], None, set()
-    with open(cfg.file, encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, start=1):
+    with open(cfg.file, "rb") as fh:
+        for line_no, raw in enumerate(fh, start=1):
+            where = f"{cfg.file}: line {line_no}"
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ScoreInputError(f"{where}: not UTF-8 (byte {exc.start + 1} of the line: {exc.reason})") from None
             if not line.strip():
                 continue
-            where = f"{cfg.file}: row {line_no}"
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise ScoreInputError(f"{where}: not valid JSON ({exc.msg})") from exc
+                raise ScoreInputError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
             if not isinstance(row, dict):
                 raise ScoreInputError(f"{where}: a row must be a JSON object")
-            if row.get(cfg.gold_field) in (None, ""):
+            gold = row.get(cfg.gold_field)
+            if gold in (None, ""):
                 raise ScoreInputError(f"{where}: field '{cfg.gold_field}' (gold answer) is missing or empty")
+            if isinstance(gold, (list, dict, bool)):
+                raise ScoreInputError(f"{where}: field '{cfg.gold_field}' (gold answer) must be a string or a "
+                                      f"number, got {type(gold).__name__} {json.dumps(gold)[:80]}")
             name, completions = _row_completions(row, cfg, where)
             if n_expected is None:
                 n_expected = len(completions)
@@ -134,7 +143,7 @@ def read_rows(cfg: ScoreConfig) -> list[dict]:
             meta = {k: v for k, v in row.items() if k not in (name, cfg.gold_field)}
             problems.append({"id": pid, "gold": row[cfg.gold_field], "completions": completions, "meta": meta})
     if not problems:
-        raise ScoreInputError(f"{cfg.file}: no rows")
+        raise ScoreInputError(f"{cfg.file}: the file is empty (no rows)")
     return problems
 
 
@@ -143,14 +152,38 @@ def _sample_meta(meta: dict, i: int, n: int) -> dict:
     return {k: (v[i] if isinstance(v, list) and len(v) == n and n > 1 else v) for k, v in meta.items()}
 
 
+def score_settings(manifest: dict) -> dict:
+    """What decides whether a score folder may be rescored in place: the input (content, fields), the task
+    name and the checker. A folder scored from other settings is refused, as an eval folder is."""
+    source = dict(manifest.get("source") or {})
+    source.pop("file", None)
+    return {"source": source, "task": manifest.get("task"), "checker_version": manifest.get("checker_version")}
+
+
 def score_file(cfg: ScoreConfig) -> dict:
-    """Grade every completion, write samples.jsonl / metrics.json / report.md into cfg.output_dir."""
+    """Grade every completion, write samples.jsonl / metrics.json / report.md into cfg.output_dir.
+
+    Everything is read and checked before the folder is touched; the folder is locked while written and must
+    be new, empty, or a `score` run of the same input (which is then rescored in place)."""
     from . import report
+    from .folder_guard import check_folder, hold_folder
     from .grading import CHECKER_VERSION
 
     problems = read_rows(cfg)
     n = len(problems[0]["completions"])
-    task = cfg.file.stem
+    task = cfg.task or cfg.file.stem
+    folder = RunFolder(cfg.output_dir)
+    manifest = {"stepkto_version": package_versions().get("stepkto"), "created": utc_now(), "command": cfg.command,
+                "kind": "score", "task": task,
+                "source": {"file": str(cfg.file), "file_sha256": file_sha256(cfg.file),
+                           "gold_field": cfg.gold_field, "completions_field": cfg.completions_field,
+                           "id_field": cfg.id_field},
+                "checker_version": CHECKER_VERSION, "sampling": {"n": n}}
+    check_folder(folder.path, "score")
+    old = folder.read_manifest()
+    if old is not None and score_settings(old) != score_settings(manifest):
+        raise ScoreInputError(f"{folder.path} holds a score run of other input or settings, refusing to replace "
+                              "it (nothing was changed); give a new --output-dir")
     pairs = [(str(p["gold"]), c) for p in problems for c in p["completions"]]
     graded = iter(grade_many(pairs, workers=cfg.workers, progress=cfg.progress))
     samples = []
@@ -160,22 +193,17 @@ def score_file(cfg: ScoreConfig) -> dict:
                             "finish_reason": None, **next(graded), "gold": str(p["gold"]),
                             "tokens": {"prompt": None, "completion": None},
                             "meta": _sample_meta(p["meta"], i, n), "error": None})
-    folder = RunFolder(cfg.output_dir)
-    folder.path.mkdir(parents=True, exist_ok=True)
-    manifest = {"stepkto_version": package_versions().get("stepkto"), "created": utc_now(), "command": cfg.command,
-                "kind": "score", "source": {"file": str(cfg.file), "file_sha256": file_sha256(cfg.file),
-                                            "gold_field": cfg.gold_field, "completions_field": cfg.completions_field,
-                                            "id_field": cfg.id_field},
-                "checker_version": CHECKER_VERSION, "sampling": {"n": n}}
-    folder.write_text("manifest.json", json.dumps(manifest, indent=2) + "\n")
-    folder.samples_path.unlink(missing_ok=True)  # scoring is not resumable: a rerun replaces the file
-    folder.append_samples(samples)
-    entry, table = task_metrics(samples, [p["id"] for p in problems], n=n, metric_names=SCORE_METRICS,
-                                greedy=False, breakdown=cfg.breakdown, task=task)
-    entry["greedy"] = None  # unknown for completions produced elsewhere
-    entry["truncation_rate"] = None  # so is whether they hit a length limit (finish_reason is null)
-    metrics = {"settings_hash": None, "model": None, "round": None, "tasks": {task: entry},
-               "overall": overall_metrics([table])}
-    folder.write_metrics(metrics)
-    report.write_reports(folder, metrics, samples, manifest)
+    with hold_folder(folder.path, " ".join(cfg.command)):
+        check_folder(folder.path, "score")
+        folder.write_text("manifest.json", json.dumps(manifest, indent=2) + "\n")
+        folder.samples_path.unlink(missing_ok=True)  # scoring is not resumable: a rerun replaces the file
+        folder.append_samples(samples)
+        entry, table = task_metrics(samples, [p["id"] for p in problems], n=n, metric_names=SCORE_METRICS,
+                                    greedy=False, breakdown=cfg.breakdown, task=task)
+        entry["greedy"] = None  # unknown for completions produced elsewhere
+        entry["truncation_rate"] = None  # so is whether they hit a length limit (finish_reason is null)
+        metrics = {"settings_hash": None, "model": None, "round": None, "tasks": {task: entry},
+                   "overall": overall_metrics([table])}
+        folder.write_metrics(metrics)
+        report.write_reports(folder, metrics, samples, manifest)
     return metrics

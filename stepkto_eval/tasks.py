@@ -8,6 +8,7 @@ metrics to report. Adding a benchmark means adding a YAML file; no task brings i
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -112,32 +113,101 @@ def _names(value: Any, *, what: str, file: str, required: bool) -> tuple[str, ..
     raise TaskError(f"{file}: fields.{what} must be a field name or a list of names, got {value!r}")
 
 
+# The keys a task file may use, per level. An unknown key is an error (with a "did you mean"), because a
+# typo such as `generation.max_token` would otherwise silently fall back to a default.
+TOP_KEYS = ("name", "version", "description", "source", "fields", "prompt", "generation", "metrics", "breakdown",
+            "processbench")
+SECTION_KEYS = {
+    "source": ("path", "split", "revision", "config", "local_file"),
+    "fields": ("id", "problem", "answer", "solution", "meta"),
+    "prompt": ("instruction", "placement"),
+    "generation": ("max_tokens",),
+    "processbench": ("splits", "local_files", "step_fields"),  # read by stepkto_eval/processbench.py
+}
+DEFAULT_METRICS = ("pass@1", "avg@n", "pass@n", "maj@n")
+
+
+def _check_keys(mapping: dict, allowed: tuple[str, ...], *, file: str, prefix: str) -> None:
+    from .option_checks import did_you_mean
+
+    for key in mapping:
+        if key not in allowed:
+            name = f"{prefix}{key}"
+            raise TaskError(f"{file}: unknown key '{name}'{did_you_mean(str(key), allowed)}; "
+                            f"{'allowed' if not prefix else prefix.rstrip('.') + ' takes'}: {', '.join(allowed)}")
+
+
+def _mapping(raw: dict, key: str, *, file: str, required: bool) -> dict:
+    value = raw.get(key)
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict):
+        raise TaskError(f"{file}: '{key}' must be a mapping of keys, got {type(value).__name__} {value!r}")
+    _check_keys(value, SECTION_KEYS[key], file=file, prefix=f"{key}.")
+    return value
+
+
+def _str_list(raw: dict, key: str, default: tuple[str, ...], *, file: str) -> tuple[str, ...]:
+    value = raw.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TaskError(f"{file}: '{key}' must be a list of names, got {value!r}")
+    return tuple(value)
+
+
+def _optional_str(section: dict, key: str, *, file: str, where: str) -> str | None:
+    value = section.get(key)
+    if value is not None and not isinstance(value, (str, int)) or isinstance(value, bool):
+        raise TaskError(f"{file}: '{where}.{key}' must be a string, got {value!r}")
+    return None if value is None else str(value)
+
+
 def parse_task_spec(raw: dict, *, file: str) -> TaskSpec:
     """Validate a parsed task YAML; every error names the file and the key."""
     if not isinstance(raw, dict):
         raise TaskError(f"{file}: a task file must be a mapping")
+    _check_keys(raw, TOP_KEYS, file=file, prefix="")
     for key in ("name", "version", "source", "fields", "prompt"):
         if key not in raw:
             raise TaskError(f"{file}: missing required key '{key}'")
-    src, flds, prm = raw["source"], raw["fields"], raw["prompt"]
-    if not isinstance(src, dict) or not src.get("path") and not src.get("local_file"):
+    version = raw["version"]
+    if isinstance(version, bool) or not isinstance(version, int):  # 1.7 or "abc" must not become 1
+        raise TaskError(f"{file}: 'version' must be a whole number, got {version!r}")
+    if not isinstance(raw["name"], str) or not raw["name"].strip():
+        raise TaskError(f"{file}: 'name' must be a non-empty string, got {raw['name']!r}")
+    src = _mapping(raw, "source", file=file, required=True)
+    flds = _mapping(raw, "fields", file=file, required=True)
+    prm = _mapping(raw, "prompt", file=file, required=True)
+    generation = _mapping(raw, "generation", file=file, required=False)
+    if "processbench" in raw:
+        _mapping(raw, "processbench", file=file, required=False)
+    max_tokens = generation.get("max_tokens")
+    if max_tokens is not None and (isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1):
+        raise TaskError(f"{file}: 'generation.max_tokens' must be a whole number >= 1, got {max_tokens!r}")
+    if not src.get("path") and not src.get("local_file"):
         raise TaskError(f"{file}: source needs 'path' (hub id or file) or 'local_file'")
-    if not isinstance(prm, dict) or not isinstance(prm.get("instruction"), str):
+    for key in ("path", "split", "revision", "config", "local_file"):
+        _optional_str(src, key, file=file, where="source")
+    if not isinstance(prm.get("instruction"), str):
         raise TaskError(f"{file}: prompt.instruction must be a string")
     placement = prm.get("placement", "user")
     if placement not in ("user", "system"):
         raise TaskError(f"{file}: prompt.placement must be 'user' or 'system', got {placement!r}")
-    if not isinstance(flds, dict):
-        raise TaskError(f"{file}: fields must be a mapping")
     id_field = flds.get("id")
     if id_field is not None and not isinstance(id_field, str):
         raise TaskError(f"{file}: fields.id must be a field name or null (row number)")
+    description = raw.get("description", "")
+    if not isinstance(description, str):
+        raise TaskError(f"{file}: 'description' must be a string, got {description!r}")
     return TaskSpec(
-        name=str(raw["name"]),
-        version=int(raw["version"]),
+        name=raw["name"],
+        version=version,
         source=DataSource(
             path=str(src.get("path") or src["local_file"]), split=str(src.get("split", "test")),
-            revision=src.get("revision"), config=src.get("config"), local_file=src.get("local_file"),
+            revision=_optional_str(src, "revision", file=file, where="source"),
+            config=_optional_str(src, "config", file=file, where="source"),
+            local_file=_optional_str(src, "local_file", file=file, where="source"),
         ),
         fields=FieldMap(
             id=id_field,
@@ -147,10 +217,10 @@ def parse_task_spec(raw: dict, *, file: str) -> TaskSpec:
             meta=_names(flds.get("meta"), what="meta", file=file, required=False),
         ),
         prompt=PromptSpec(instruction=prm["instruction"].strip(), placement=placement),
-        generation=dict(raw.get("generation") or {}),
-        metrics=tuple(raw.get("metrics") or ("pass@1", "avg@n", "pass@n", "maj@n")),
-        breakdown=tuple(raw.get("breakdown") or ()),
-        description=str(raw.get("description", "")),
+        generation=dict(generation),
+        metrics=_str_list(raw, "metrics", DEFAULT_METRICS, file=file) or DEFAULT_METRICS,
+        breakdown=_str_list(raw, "breakdown", (), file=file),
+        description=description,
         file=file,
     )
 
@@ -168,6 +238,8 @@ def load_task_spec(name_or_path: str) -> TaskSpec:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise TaskError(f"{path}: not valid YAML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise TaskError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     return parse_task_spec(raw, file=str(path))
 
 
@@ -183,10 +255,15 @@ def _as_text(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def to_problem(row: dict, index: int, spec: TaskSpec, *, where: str) -> Problem:
-    """Map one dataset row to a Problem; a missing or empty field is an error naming file, row and field."""
+def to_problem(row: dict, index: int, spec: TaskSpec, *, where: str, line: int | None = None) -> Problem:
+    """Map one dataset row to a Problem; a missing or empty field is an error naming file, row and field.
+
+    `index` is the 0-based row (the id of a task without an id field); messages count from 1, as line
+    numbers do (`line` is the row's line in a JSONL file when known)."""
+    position = f"line {line}" if line is not None else f"row {index + 1}"
+
     def fail(fld: str, why: str) -> TaskError:
-        return TaskError(f"{where}: row {index}: field '{fld}' {why} (task {spec.name})")
+        return TaskError(f"{where}: {position}: field '{fld}' {why} (task {spec.name})")
 
     fm = spec.fields
     if fm.id is None:
@@ -242,9 +319,37 @@ def _local_path(spec: TaskSpec, data_dir: Path | None) -> Path | None:
     return None
 
 
+def read_jsonl_rows(path: Path) -> tuple[list[dict], list[int]]:
+    """The rows of a JSONL file and their 1-based line numbers; a bad byte, line or row is a TaskError naming
+    the file, the line and the reason. Read here rather than by `datasets` so that messages can say where."""
+    rows, lines = [], []
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise TaskError(f"{path}: line {number}: not UTF-8 (byte {exc.start + 1} of the line: "
+                                f"{exc.reason})") from None
+            if not text.strip():
+                continue
+            try:
+                row = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise TaskError(f"{path}: line {number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+            if not isinstance(row, dict):
+                raise TaskError(f"{path}: line {number}: a row must be a JSON object, got {type(row).__name__}")
+            rows.append(row)
+            lines.append(number)
+    if not rows:
+        raise TaskError(f"{path}: the file is empty (no rows)")
+    return rows, lines
+
+
 def _read_rows(spec: TaskSpec, local: Path | None):
     import datasets
 
+    if local is not None and local.stat().st_size == 0:
+        raise TaskError(f"{local}: the file is empty (no rows)")
     if local is not None:
         kind = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}.get(local.suffix, "json")
         try:
@@ -258,15 +363,22 @@ def _read_rows(spec: TaskSpec, local: Path | None):
 def load_task(spec: TaskSpec, *, data_dir: str | os.PathLike | None = None, limit: int | None = None) -> LoadedTask:
     """Load a task's problems (the first `limit` rows when given), validating every row used."""
     local = _local_path(spec, resolve_data_dir(data_dir))
-    rows = _read_rows(spec, local)
+    line_numbers: list[int] | None = None
+    if local is not None and local.suffix == ".jsonl":
+        rows, line_numbers = read_jsonl_rows(local)
+    else:
+        rows = _read_rows(spec, local)
     where = str(local) if local is not None else f"{spec.source.path}[{spec.source.split}]"
     n_available = len(rows)
     count = n_available if limit is None else min(limit, n_available)
-    problems = [to_problem(rows[i], i, spec, where=where) for i in range(count)]
+    problems = [to_problem(rows[i], i, spec, where=where, line=line_numbers[i] if line_numbers else None)
+                for i in range(count)]
     seen: dict[str, int] = {}
     for i, p in enumerate(problems):
+        position = f"line {line_numbers[i]}" if line_numbers else f"row {i + 1}"
         if p.id in seen:
-            raise TaskError(f"{where}: row {i}: field '{spec.fields.id}' duplicates row {seen[p.id]} (id {p.id!r})")
+            first = f"line {line_numbers[seen[p.id]]}" if line_numbers else f"row {seen[p.id] + 1}"
+            raise TaskError(f"{where}: {position}: field '{spec.fields.id}' duplicates {first} (id {p.id!r})")
         seen[p.id] = i
     return LoadedTask(spec=spec, problems=problems, source=where,
                       file_sha256=file_sha256(local) if local is not None else None, n_available=n_available)

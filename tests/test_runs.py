@@ -46,14 +46,25 @@ def test_new_folder_gets_the_manifest_then_resumes(tmp_path):
 def test_changed_settings_are_refused_with_the_difference(tmp_path, change, mentions):
     folder = RunFolder(tmp_path / "run")
     folder.open(manifest())
+    folder.append_samples([record("1", 0)])  # a folder with results: they must never be mixed
     with pytest.raises(RunSettingsChanged) as err:
         folder.open(manifest(**change))
     assert mentions in str(err.value) and "--output-dir" in str(err.value)
 
 
+def test_manifest_without_samples_is_taken_over_by_other_settings(tmp_path):
+    """A start that wrote a manifest and then failed holds no results: the corrected command may use the folder."""
+    folder = RunFolder(tmp_path / "run")
+    folder.open(manifest())
+    changed = manifest(checker_version="2")
+    assert folder.open(changed) is False
+    assert folder.read_manifest()["settings_hash"] == settings_hash(changed)
+
+
 def test_prompt_change_is_refused(tmp_path):
     folder = RunFolder(tmp_path / "run")
     folder.open(manifest())
+    folder.append_samples([record("1", 0)])
     tasks = manifest()["tasks"]
     tasks["math500"]["prompt_hash"] = "other"
     with pytest.raises(RunSettingsChanged, match="prompt_hash"):

@@ -104,16 +104,16 @@ def test_single_completion_rows_and_default_fields(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("rows,fragment", [
-    ([{"gold": "1", "completions": ["a"]}, {"completions": ["b"]}], "row 2: field 'gold'"),
-    ([{"gold": "1", "completions": ["a", "b"]}, {"gold": "2", "completions": ["c"]}], "row 2: field 'completions' has 1"),
-    ([{"gold": "1", "completions": ["a"]}, "{oops"], "row 2: not valid JSON"),
-    ([{"gold": "1", "completions": [1, 2]}], "row 1: field 'completions' must be"),
-    ([{"gold": "1", "answer": "x"}], "row 1: field 'completions|completion' is missing"),
-    ([{"id": 1, "gold": "1", "completion": "a"}, {"id": 1, "gold": "1", "completion": "b"}], "row 2: field 'id' repeats"),
+    ([{"gold": "1", "completions": ["a"]}, {"completions": ["b"]}], "line 2: field 'gold'"),
+    ([{"gold": "1", "completions": ["a", "b"]}, {"gold": "2", "completions": ["c"]}], "line 2: field 'completions' has 1"),
+    ([{"gold": "1", "completions": ["a"]}, "{oops"], "line 2: not valid JSON"),
+    ([{"gold": "1", "completions": [1, 2]}], "line 1: field 'completions' must be"),
+    ([{"gold": "1", "answer": "x"}], "line 1: field 'completions|completion' is missing"),
+    ([{"id": 1, "gold": "1", "completion": "a"}, {"id": 1, "gold": "1", "completion": "b"}], "line 2: field 'id' repeats"),
 ])
 def test_bad_rows_name_file_row_and_field(tmp_path, rows, fragment, capsys):
     path = write(tmp_path, rows)
     with pytest.raises(ScoreInputError, match="in.jsonl: " + fragment.replace("|", r"\|")):
         read_rows(ScoreConfig(file=path, output_dir=tmp_path))
     assert main(["score", str(path), "--output-dir", str(tmp_path / "o")]) == 2
-    assert "row" in capsys.readouterr().err
+    assert "line" in capsys.readouterr().err

@@ -89,18 +89,18 @@ def test_user_yaml_by_path_with_data_next_to_it(tmp_path):
     assert task.spec.prompt.placement == "system" and task.spec.version == 2
 
 
-@pytest.mark.parametrize("rows,row,field", [
-    ([{"qid": "a", "q": "x", "a": "1"}, {"qid": "b", "q": "y"}], 1, "a"),              # answer missing
-    ([{"qid": "a", "q": "x", "a": "1"}, {"qid": "b", "q": "", "a": "2"}], 1, "q"),     # empty problem
-    ([{"qid": "a", "q": "x", "a": "1"}, {"qid": None, "q": "y", "a": "2"}], 1, "qid"),  # id missing
-    ([{"qid": "a", "q": "x", "a": "1"}, {"qid": "a", "q": "y", "a": "2"}], 1, "qid"),   # id repeated
+@pytest.mark.parametrize("rows,row,field", [  # row = the 1-based line of the bad row in the JSONL file
+    ([{"qid": "a", "q": "x", "a": "1"}, {"qid": "b", "q": "y"}], 2, "a"),              # answer missing
+    ([{"qid": "a", "q": "x", "a": "1"}, {"qid": "b", "q": "", "a": "2"}], 2, "q"),     # empty problem
+    ([{"qid": "a", "q": "x", "a": "1"}, {"qid": None, "q": "y", "a": "2"}], 2, "qid"),  # id missing
+    ([{"qid": "a", "q": "x", "a": "1"}, {"qid": "a", "q": "y", "a": "2"}], 2, "qid"),   # id repeated
 ])
 def test_malformed_row_names_file_row_and_field(tmp_path, rows, row, field):
     path = write_task(tmp_path, rows)
     with pytest.raises(TaskError) as err:
         load_task(load_task_spec(str(path)))
     message = str(err.value)
-    assert "mine.jsonl" in message and f"row {row}" in message and f"'{field}'" in message
+    assert "mine.jsonl" in message and f"line {row}:" in message and f"'{field}'" in message
 
 
 def test_unparseable_data_file_is_a_task_error(tmp_path):

@@ -129,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from ..evaluate import EvalConfig, run_evaluation
+    from ..folder_guard import EXIT_DISK, FolderRefused, disk_error
     from ..metrics import MissingSamplesError
     from ..runs import RunSettingsChanged
     from ..tasks import TaskError
@@ -145,9 +146,14 @@ def run(args: argparse.Namespace) -> int:
             task_id = bar.add_task("generate", total=None)
             outcome = run_evaluation(config, on_progress=lambda done, total: bar.update(task_id, completed=done,
                                                                                       total=total))
-    except (TaskError, RunSettingsChanged, MissingSamplesError, ValueError) as exc:
+    except (TaskError, RunSettingsChanged, MissingSamplesError, FolderRefused, ValueError) as exc:
         print(f"stepkto-eval: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        if (message := disk_error(exc)) is None:
+            raise
+        print(f"stepkto-eval: {message}", file=sys.stderr)
+        return EXIT_DISK
     print_summary(outcome.metrics)
     print(f"run folder: {outcome.folder.path}  (generated {outcome.n_generated}, "
           f"already done {outcome.n_skipped}{', resumed' if outcome.resumed else ''})")

@@ -39,6 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..audit.registry import JudgeSpecError
+    from ..folder_guard import EXIT_DISK, FolderRefused, disk_error
     from ..labeling import LabelConfig, run_labeling
     from ..runs import RunSettingsChanged
     from ..tasks import TaskError
@@ -54,9 +55,14 @@ def run(args: argparse.Namespace) -> int:
         )
         outcome = run_labeling(config, on_progress=lambda done, total: print(
             f"\rlabeled {done}/{total}", end="", file=sys.stderr, flush=True))
-    except (TaskError, RunSettingsChanged, JudgeSpecError, ValueError) as exc:
+    except (TaskError, RunSettingsChanged, JudgeSpecError, FolderRefused, ValueError) as exc:
         print(f"stepkto-eval label: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        if (message := disk_error(exc)) is None:
+            raise
+        print(f"stepkto-eval label: {message}", file=sys.stderr)
+        return EXIT_DISK
     print(file=sys.stderr)
     for message in outcome.bad_rows:
         print(f"stepkto-eval label: skipped {message}", file=sys.stderr)

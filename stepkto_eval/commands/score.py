@@ -21,6 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--id-field", default=None, help="field with the problem id (default: id, else row number)")
     parser.add_argument("--breakdown", action="append", default=[], metavar="FIELD",
                         help="also report metrics per value of this row field (repeatable, e.g. level)")
+    parser.add_argument("--task", default=None,
+                        help="task name recorded in the run folder (default: the file name without suffix); "
+                             "give the baseline's name to gate these completions with `compare`")
     parser.add_argument("--workers", type=int, default=None, help="grading processes (default: CPU count, max 8)")
 
 
@@ -28,6 +31,8 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from ..folder_guard import EXIT_DISK, FolderRefused, disk_error
+    from ..option_checks import check_whole
     from ..report import fmt_estimate
     from ..scoring import ScoreConfig, ScoreInputError, score_file
 
@@ -37,13 +42,21 @@ def run(args: argparse.Namespace) -> int:
     out = args.output_dir or Path("runs") / f"score-{args.file.stem}-{_dt.datetime.now():%Y%m%d-%H%M%S}"
     cfg = ScoreConfig(file=args.file, output_dir=out, gold_field=args.gold_field,
                       completions_field=args.completions_field, id_field=args.id_field,
-                      breakdown=tuple(args.breakdown), workers=args.workers,
+                      breakdown=tuple(args.breakdown), task=args.task, workers=args.workers,
                       command=["stepkto-eval", "score", *sys.argv[2:]])
     try:
+        check_whole("--workers", args.workers)
+        if args.task is not None and not args.task.strip():
+            raise ValueError("--task must not be empty")
         metrics = score_file(cfg)
-    except ScoreInputError as exc:
+    except (ScoreInputError, FolderRefused, ValueError) as exc:
         print(f"stepkto-eval score: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        if (message := disk_error(exc)) is None:
+            raise
+        print(f"stepkto-eval score: {message}", file=sys.stderr)
+        return EXIT_DISK
     (task, entry), = metrics["tasks"].items()
     table = Table(title=f"{task}\n{entry['n_problems']} problems x {entry['n_samples_per_problem']} completions",
                   caption="percent, 95% bootstrap CI over problems")
