@@ -15,10 +15,8 @@ import errno
 import fcntl
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Iterator
-
 
 _held: dict[Path, tuple[int, int]] = {}  # resolved folder -> (fd, depth): re-entrant within one process
 

@@ -7,7 +7,10 @@ dataset or a file goes through `esc` — model output is untrusted and may conta
 from __future__ import annotations
 
 import html
-from typing import Any, Iterable
+import logging
+from typing import Any, Callable, Iterable
+
+log = logging.getLogger(__name__)
 
 
 class Html(str):
@@ -18,6 +21,19 @@ def esc(value: Any) -> str:
     if isinstance(value, Html):
         return value
     return html.escape("" if value is None else str(value), quote=True)
+
+
+LONG = 80  # characters of an id or answer shown inline; the rest on hover and in the sample's body
+
+
+def short(value: Any, limit: int = LONG) -> Html:
+    """`value` escaped, cut to `limit` characters with the full text in a tooltip: a 3,000-character id or a
+    990-digit answer must not widen the page (the full text is also printed, wrapped, where it matters)."""
+    text = "" if value is None else str(value)
+    if len(text) <= limit:
+        return Html(esc(text))
+    return Html(f'<span class="cut" title="{esc(text)}">{esc(text[:limit])}… '
+                f'<span class="note">(+{len(text) - limit} characters)</span></span>')
 
 
 def pct(value: float | None, digits: int = 1) -> str:
@@ -49,6 +65,16 @@ def image(data_uri: str, alt: str) -> Html:
     return Html(f'<figure><img class="plot" alt="{esc(alt)}" src="{data_uri}"></figure>')
 
 
+def plot_or_note(make: Callable[[], str], alt: str) -> Html:
+    """The chart `make()` draws, or a one-line note where it fails: a plot never stops a report."""
+    try:
+        return image(make(), alt)
+    except Exception as exc:  # matplotlib errors are many and unlisted; the tables carry the numbers anyway
+        log.warning("plot %r skipped: %s: %s", alt, type(exc).__name__, exc)
+        return Html(f'<p class="note">Plot "{esc(alt)}" could not be drawn ({esc(type(exc).__name__)}: '
+                    f"{esc(str(exc)[:200])}); the tables above hold the same numbers.</p>")
+
+
 def section(title: str, *parts: str, section_id: str = "") -> Html:
     attrs = f' id="{esc(section_id)}"' if section_id else ""
     return Html(f"<section{attrs}><h2>{esc(title)}</h2>\n" + "\n".join(parts) + "</section>")
@@ -74,6 +100,8 @@ details.sample summary{cursor:pointer}
 .badge{display:inline-block;font-size:.75rem;padding:0 .4rem;border-radius:3px;background:#eee;margin-left:.3rem}
 .bad{background:#fde2e2} .warn{background:#fff3cd} .good{background:#e3f3e6}
 .note{color:#555;font-size:.88rem}
+td,th,summary,h1,h2,h3,.sub,div,code{overflow-wrap:anywhere;word-break:break-word}
+table{max-width:100%} .full code{white-space:pre-wrap}
 input.filter{padding:.25rem .4rem;margin:.3rem 0;width:18rem}
 """
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stepkto_eval import plots
-from stepkto_eval.html_page import Html, esc, estimate_cell, image, page, section, table
+from stepkto_eval import md_escape, plots
+from stepkto_eval.html_page import Html, esc, estimate_cell, page, plot_or_note, section, table
 from stepkto_eval.run_view import compat_summary, headline, load_run
 
 
@@ -116,7 +116,8 @@ def _fmt(estimate: dict[str, Any] | None) -> str:
 
 
 def _md(text: Any) -> str:
-    return str(text if text is not None else "–").replace("|", "\\|").replace("\n", " ")
+    """Untrusted names (model, revision, run folder) as plain Markdown text: no HTML or Markdown takes effect."""
+    return "–" if text is None else md_escape.text(text)
 
 
 def render_markdown(groups: list[Group]) -> str:
@@ -127,11 +128,11 @@ def render_markdown(groups: list[Group]) -> str:
     for group in groups:
         tasks = group.task_names
         audited = any(t.flawed for e in group.entries for t in e.tasks.values())
-        lines += [f"## Group {group.label} (settings {group.key})", "", describe_settings(group.compat), ""]
+        lines += [f"## Group {group.label} (settings {group.key})", "", _md(describe_settings(group.compat)), ""]
         head = ["rank", "model", "revision", "round"]
-        head += [f"{t} {group.entries[0].tasks[t].metric if t in group.entries[0].tasks else ''}".strip()
+        head += [_md(f"{t} {group.entries[0].tasks[t].metric if t in group.entries[0].tasks else ''}".strip())
                  for t in tasks]
-        head += [f"{t} flawed-step rate" for t in tasks] if audited else []
+        head += [f"{_md(t)} flawed-step rate" for t in tasks] if audited else []
         head += ["date", "settings hash", "run"]
         lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for rank, e in enumerate(group.entries, start=1):
@@ -172,15 +173,16 @@ def group_plots(group: Group) -> list[Html]:
     series = {f"{e.model} ({e.run})": [plots.Estimate.from_metric(e.tasks[t].estimate) if t in e.tasks else None
                                         for t in tasks] for e in group.entries}
     metrics = ", ".join(sorted({s.metric for e in group.entries for s in e.tasks.values()}))
-    figures = [image(plots.grouped_bar_chart(tasks, series, f"Group {group.label}: {metrics} per task (95% CI)",
-                                             ylabel=f"{metrics} (%)"),
-                     f"group {group.label} accuracy per task")]
+    figures = [plot_or_note(lambda: plots.grouped_bar_chart(
+        tasks, series, f"Group {group.label}: {metrics} per task (95% CI)", ylabel=f"{metrics} (%)"),
+        f"group {group.label} accuracy per task")]
     points = [(f"{e.model} · {t}", plots.Estimate.from_metric(s.estimate), plots.Estimate.from_metric(s.flawed))
               for e in group.entries for t, s in e.tasks.items()]
     points = [p for p in points if p[1] is not None and p[2] is not None]  # no rate without correct answers
     if points:
-        figures.append(image(plots.scatter_chart(points, f"Group {group.label}: accuracy vs flawed-step rate"),
-                             f"group {group.label} accuracy vs flawed-step rate"))
+        figures.append(plot_or_note(lambda: plots.scatter_chart(points, f"Group {group.label}: accuracy vs "
+                                                                "flawed-step rate"),
+                                    f"group {group.label} accuracy vs flawed-step rate"))
     rounds: dict[str, list[tuple[int, plots.Estimate]]] = {}
     for e in group.entries:
         if e.round is None:
@@ -190,8 +192,8 @@ def group_plots(group: Group) -> list[Html]:
             if estimate is not None:
                 rounds.setdefault(t, []).append((int(e.round), estimate))
     if rounds:
-        figures.append(image(plots.line_chart(rounds, f"Group {group.label}: Step-KTO rounds"),
-                             f"group {group.label} accuracy over rounds"))
+        figures.append(plot_or_note(lambda: plots.line_chart(rounds, f"Group {group.label}: Step-KTO rounds"),
+                                    f"group {group.label} accuracy over rounds"))
     return figures
 
 

@@ -6,14 +6,29 @@ All inputs are fractions in [0, 1]; charts show percentages. Figures are built w
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import math
 from dataclasses import dataclass
+from typing import Callable, TypeVar
 
 import matplotlib
 
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
+
+_F = TypeVar("_F", bound=Callable[..., str])
+
+
+def plain_text(chart: _F) -> _F:
+    """Run a chart with mathtext and TeX off: labels are task, subject, model and file names, untrusted text
+    in which a `$...$` must be shown as it is, never parsed (a bad formula would abort the whole report)."""
+    @functools.wraps(chart)
+    def wrapper(*args, **kwargs):
+        with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
+            return chart(*args, **kwargs)
+    return wrapper  # type: ignore[return-value]
+
 
 PALETTE = ["#3b6ea8", "#d9822b", "#4c9a5b", "#b5495b", "#7d5ba6", "#8c7b4f", "#3a9fa5", "#c25da0"]
 
@@ -55,6 +70,7 @@ def _short(label: str, limit: int = 28) -> str:
     return label if len(label) <= limit else "…" + label[-(limit - 1):]
 
 
+@plain_text
 def bar_chart(labels: list[str], estimates: list[Estimate], title: str, ylabel: str = "accuracy (%)") -> str:
     """One bar per label with 95% error bars."""
     fig = _new_figure(max(4.0, 1.1 * len(labels) + 2), 3.2)
@@ -73,6 +89,7 @@ def bar_chart(labels: list[str], estimates: list[Estimate], title: str, ylabel: 
     return to_data_uri(fig)
 
 
+@plain_text
 def grouped_bar_chart(categories: list[str], series: dict[str, list[Estimate | None]], title: str,
                       ylabel: str = "accuracy (%)") -> str:
     """Bars grouped by category (task), one colour per series (model), with 95% error bars."""
@@ -96,6 +113,7 @@ def grouped_bar_chart(categories: list[str], series: dict[str, list[Estimate | N
     return to_data_uri(fig)
 
 
+@plain_text
 def heat_map(matrix: list[list[float | None]], rows: list[str], cols: list[str], counts: list[list[int]],
              title: str) -> str:
     """Accuracy per cell (e.g. subject × level); each cell shows its percentage and item count."""
@@ -115,6 +133,7 @@ def heat_map(matrix: list[list[float | None]], rows: list[str], cols: list[str],
     return to_data_uri(fig)
 
 
+@plain_text
 def scatter_chart(points: list[tuple[str, Estimate, Estimate]], title: str,
                   xlabel: str = "accuracy (%)", ylabel: str = "flawed-step rate among correct (%)") -> str:
     """One labelled point per (name, x, y) with 95% error bars on both axes."""
@@ -134,6 +153,7 @@ def scatter_chart(points: list[tuple[str, Estimate, Estimate]], title: str,
     return to_data_uri(fig)
 
 
+@plain_text
 def line_chart(series: dict[str, list[tuple[int, Estimate]]], title: str, xlabel: str = "round") -> str:
     """One line per series over integer x (Step-KTO rounds M0 → Mk), with 95% error bars."""
     fig = _new_figure(6.0, 3.6)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 from typing import Iterable, Mapping, Sequence
 
+from . import md_escape as md
+
 N_FAILURES = 3
 TAIL_CHARS = 400
 
@@ -22,10 +24,10 @@ def fmt_estimate(est: Mapping) -> str:
 
 
 def _metric_table(rows: Sequence[tuple[str, int, Mapping[str, Mapping]]], names: Sequence[str], first: str) -> str:
-    head = f"| {first} | problems | " + " | ".join(names) + " |"
+    head = f"| {md.text(first)} | problems | " + " | ".join(md.text(n) for n in names) + " |"
     sep = "|---|---:|" + "---:|" * len(names)
     body = [f"| {label} | {n} | " + " | ".join(fmt_estimate(m[k]) if k in m else "–" for k in names) + " |"
-            for label, n, m in rows]
+            for label, n, m in rows]  # labels arrive escaped (task names, breakdown values)
     return "\n".join([head, sep, *body])
 
 
@@ -38,7 +40,7 @@ def _metric_names(metrics: Mapping) -> list[str]:
 
 def summary_section(metrics: Mapping) -> str:
     names = _metric_names(metrics)
-    rows = [(task, e["n_problems"], e["metrics"]) for task, e in metrics["tasks"].items()]
+    rows = [(md.text(task), e["n_problems"], e["metrics"]) for task, e in metrics["tasks"].items()]
     if len(rows) > 1:
         rows.append(("**overall**", metrics["overall"]["n_problems"], metrics["overall"]["metrics"]))
     lines = ["## Results", "", "Percent correct, 95% bootstrap CI over problems in brackets.", "",
@@ -46,7 +48,7 @@ def summary_section(metrics: Mapping) -> str:
              "| task | samples/problem | greedy | truncated (length limit) | generation errors |",
              "|---|---:|---|---:|---:|"]
     for task, e in metrics["tasks"].items():
-        lines.append(f"| {task} | {e['n_samples_per_problem']} | {e.get('greedy')} | "
+        lines.append(f"| {md.text(task)} | {e['n_samples_per_problem']} | {e.get('greedy')} | "
                      f"{pct(e['truncation_rate'])}% | {pct(e['error_rate'])}% |")
     return "\n".join(lines)
 
@@ -56,8 +58,8 @@ def breakdown_section(metrics: Mapping) -> str:
     for task, e in metrics["tasks"].items():
         names = list(e["metrics"])
         for fld, buckets in (e.get("breakdown") or {}).items():
-            rows = [(value, b["n"], b["metrics"]) for value, b in buckets.items()]
-            parts += [f"### {task} by {fld}", "", _metric_table(rows, names, fld), ""]
+            rows = [(md.text(value), b["n"], b["metrics"]) for value, b in buckets.items()]
+            parts += [f"### {md.text(task)} by {md.text(fld)}", "", _metric_table(rows, names, fld), ""]
     return "\n".join(["## Breakdown", "", *parts]) if parts else ""
 
 
@@ -68,13 +70,9 @@ def audit_section(metrics: Mapping) -> str:
     lines = ["## Step audit", "", "Flawed-step rate: share of correct completions in which the judge found a wrong step.",
              "", "| task | flawed-step rate | correct judged | flawed | no verdict |", "|---|---:|---:|---:|---:|"]
     for task, f in rows:
-        lines.append(f"| {task} | {fmt_estimate(f)} | {f['n_correct'] - f['n_no_verdict']} | {f['n_flawed']} | "
+        lines.append(f"| {md.text(task)} | {fmt_estimate(f)} | {f['n_correct'] - f['n_no_verdict']} | {f['n_flawed']} | "
                      f"{f['n_no_verdict']} |")
     return "\n".join(lines)
-
-
-def _fence(text: str) -> str:
-    return "```\n" + text.replace("```", "` ` `") + "\n```"
 
 
 def failures_section(samples: Iterable[Mapping], n_per_task: int = N_FAILURES) -> str:
@@ -89,24 +87,24 @@ def failures_section(samples: Iterable[Mapping], n_per_task: int = N_FAILURES) -
         verdict = s.get("verdict") or {}
         text = s.get("completion") or s.get("error") or ""
         tail = text if len(text) <= TAIL_CHARS else "…" + text[-TAIL_CHARS:]
-        parts += [f"### {task} / {s.get('id')} (sample {s.get('sample_index')})", "",
-                  f"- gold: `{s.get('gold')}`", f"- extracted: `{s.get('extracted')}`",
-                  f"- verdict: {verdict.get('rule')} — {verdict.get('reason')}",
-                  f"- finish_reason: {s.get('finish_reason')}", "", _fence(tail), ""]
+        parts += [f"### {md.text(task)} / {md.text(s.get('id'))} (sample {md.text(s.get('sample_index'))})", "",
+                  f"- gold: {md.code(s.get('gold'))}", f"- extracted: {md.code(s.get('extracted'))}",
+                  f"- verdict: {md.text(verdict.get('rule'))} — {md.text(verdict.get('reason'))}",
+                  f"- finish_reason: {md.text(s.get('finish_reason'))}", "", md.fence(tail), ""]
     return "\n".join(["## Failure examples", "", *parts]) if parts else ""
 
 
 def header(manifest: Mapping | None) -> str:
     manifest = manifest or {}
     model = (manifest.get("model") or {}).get("name_or_path") or manifest.get("source", {}).get("file", "?")
-    lines = ["# stepkto evaluation report", "", f"- model / source: `{model}`"]
+    lines = ["# stepkto evaluation report", "", f"- model / source: {md.code(model)}"]
     if manifest.get("backend_settings"):
-        lines.append(f"- backend: {manifest['backend_settings'].get('name')}")
+        lines.append(f"- backend: {md.text(manifest['backend_settings'].get('name'))}")
     if manifest.get("sampling"):
-        lines.append("- sampling: " + ", ".join(f"{k}={v}" for k, v in manifest["sampling"].items()))
+        lines.append("- sampling: " + ", ".join(f"{md.text(k)}={md.text(v)}" for k, v in manifest["sampling"].items()))
     for key in ("checker_version", "created", "settings_hash"):
         if manifest.get(key):
-            lines.append(f"- {key.replace('_', ' ')}: `{manifest[key]}`")
+            lines.append(f"- {key.replace('_', ' ')}: {md.code(manifest[key])}")
     return "\n".join(lines)
 
 

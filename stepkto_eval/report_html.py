@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import json
 import re
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from stepkto_eval import plots
-from stepkto_eval.html_page import Html, esc, estimate_cell, image, page, pct, section, table
+from stepkto_eval.html_page import Html, esc, estimate_cell, page, pct, plot_or_note, section, table
 from stepkto_eval.report_samples import is_correct_but_flawed, is_wrong, samples_block
 from stepkto_eval.run_view import RunView, headline, load_run, main_metric, natural_key
 
@@ -86,13 +87,14 @@ def accuracy_plots(tasks: dict[str, Any]) -> list[Html]:
             estimates.append(estimate)
     figures = []
     if labels:
-        figures.append(image(plots.bar_chart(labels, estimates, "Accuracy per task (95% CI)"), "accuracy per task"))
+        figures.append(plot_or_note(lambda: plots.bar_chart(labels, estimates, "Accuracy per task (95% CI)"),
+                                    "accuracy per task"))
     flawed = [(name, plots.Estimate.from_metric(t.get("flawed_step_rate"))) for name, t in tasks.items()]
     flawed = [(name, e) for name, e in flawed if e is not None]
     if flawed:
-        uri = plots.bar_chart([n for n, _ in flawed], [e for _, e in flawed],
-                              "Flawed-step rate among correct answers (95% CI)", ylabel="flawed (%)")
-        figures.append(image(uri, "flawed-step rate per task"))
+        figures.append(plot_or_note(lambda: plots.bar_chart(
+            [n for n, _ in flawed], [e for _, e in flawed], "Flawed-step rate among correct answers (95% CI)",
+            ylabel="flawed (%)"), "flawed-step rate per task"))
     return figures
 
 
@@ -130,8 +132,9 @@ def heat_maps(run: RunView) -> list[Html]:
         if grid is None:
             continue
         matrix, rows, cols, counts = grid
-        uri = plots.heat_map(matrix, rows, cols, counts, f"{task_name}: accuracy by subject × level")
-        out.append(image(uri, f"{task_name} subject by level heat map"))
+        out.append(plot_or_note(
+            partial(plots.heat_map, matrix, rows, cols, counts, f"{task_name}: accuracy by subject × level"),
+            f"{task_name} subject by level heat map"))
     return out
 
 
@@ -154,8 +157,8 @@ def processbench_parts(tasks: dict[str, Any]) -> list[Html]:
         parts.append(table(["split", "accuracy on erroneous %", "accuracy on correct %", "F1 %"], rows,
                            table_id=f"processbench-{task_name}"))
         if labels:
-            parts.append(image(plots.bar_chart(labels, estimates, f"{task_name}: F1 per split", ylabel="F1 (%)"),
-                               f"{task_name} F1 per split"))
+            parts.append(plot_or_note(partial(plots.bar_chart, labels, estimates, f"{task_name}: F1 per split",
+                                              ylabel="F1 (%)"), f"{task_name} F1 per split"))
         confusion = task.get("confusion") or {s: v["confusion"] for s, v in splits.items() if "confusion" in v}
         if confusion:
             per_split = confusion if all(isinstance(v, dict) for v in confusion.values()) else {"all": confusion}

@@ -12,7 +12,7 @@ import hashlib
 import json
 from typing import Any
 
-from stepkto_eval.html_page import Html, esc
+from stepkto_eval.html_page import LONG, Html, esc, short
 from stepkto_eval.run_view import natural_key
 
 MAX_SHOWN_CHARS = 12_000  # per text block; keeps a page with 100+ samples light
@@ -95,8 +95,8 @@ def render_sample(sample: dict[str, Any]) -> Html:
     if is_correct_but_flawed(sample):
         badges.append(f'<span class="badge bad">flawed step {int(sample["first_error"]) + 1}</span>')
     summary = (
-        f"<b>{esc(sample.get('task'))}</b> · {esc(sample.get('id'))} · sample {esc(sample.get('sample_index', 0))}"
-        f" · answer <code>{esc(sample.get('extracted'))}</code> vs gold <code>{esc(sample.get('gold'))}</code>"
+        f"<b>{short(sample.get('task'))}</b> · {short(sample.get('id'))} · sample {esc(sample.get('sample_index', 0))}"
+        f" · answer <code>{short(sample.get('extracted'))}</code> vs gold <code>{short(sample.get('gold'))}</code>"
         + "".join(badges)
     )
     rows = [
@@ -104,6 +104,11 @@ def render_sample(sample: dict[str, Any]) -> Html:
         f"<div class=\"note\">normalised: candidate <code>{esc(verdict.get('candidate_norm'))}</code>, "
         f"gold <code>{esc(verdict.get('gold_norm'))}</code></div>",
     ]
+    for name in ("task", "id", "extracted", "gold"):  # cut in the summary line: shown whole (wrapped) here
+        value = sample.get(name)
+        if value is not None and len(str(value)) > LONG:
+            rows.append(f'<div class="full"><b>{name}</b> ({len(str(value))} characters): '
+                        f"<code>{_clip(str(value))}</code></div>")
     judge = sample.get("judge")
     if isinstance(judge, dict) and (judge.get("name") or judge.get("evidence")):
         evidence = judge.get("evidence")
