@@ -134,7 +134,8 @@ def compat_summary(manifest: dict[str, Any]) -> dict[str, Any]:
     """Everything except the model that must match for two runs to be ranked or compared.
 
     Prompts (hash), task versions, data (file hash / revision), the number of problems evaluated,
-    the generation budget, sampling and seed, for `score` runs the completions file's hash and fields, the checker version and the audit judge. Keys with null values are kept, so a
+    the generation budget, sampling and seed, for `score` runs the problems' ids and gold answers (older
+    score manifests: the completions file's hash and fields), the checker version and the audit judge. Keys with null values are kept, so a
     run that records a hash never matches one that does not.
     """
     tasks = {}
@@ -144,7 +145,12 @@ def compat_summary(manifest: dict[str, Any]) -> dict[str, Any]:
                                        "max_tokens")}
     audit = manifest.get("audit")
     source = manifest.get("source")  # `stepkto-eval score` runs: a completions file instead of tasks
-    if isinstance(source, dict):
+    if isinstance(source, dict) and source.get("problems_sha256"):
+        # Score runs grade completions of some model on some problems: two of them are comparable when the
+        # problems (ids and gold answers) are the same, whatever completions file they graded (the gate's
+        # use: a new checkpoint's completions against a baseline's). Checker and n are compared below.
+        source = {"problems_sha256": source["problems_sha256"]}
+    elif isinstance(source, dict):
         source = {k: v for k, v in source.items() if k != "file"}  # the content hash, not the path, matters
     return {
         "kind": manifest.get("kind"),

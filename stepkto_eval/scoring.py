@@ -5,6 +5,7 @@ pipeline and the score command both use it, and both feed the same metrics and r
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -152,6 +153,13 @@ def _sample_meta(meta: dict, i: int, n: int) -> dict:
     return {k: (v[i] if isinstance(v, list) and len(v) == n and n > 1 else v) for k, v in meta.items()}
 
 
+def problems_digest(problems: Sequence[dict]) -> str:
+    """sha256 over the sorted (id, gold answer) pairs: what two score runs must share to be compared item by
+    item (`stepkto-eval compare`), whatever completions they graded."""
+    pairs = sorted((str(p["id"]), str(p["gold"])) for p in problems)
+    return hashlib.sha256(json.dumps(pairs, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
 def score_settings(manifest: dict) -> dict:
     """What decides whether a score folder may be rescored in place: the input (content, fields), the task
     name and the checker. A folder scored from other settings is refused, as an eval folder is."""
@@ -177,7 +185,7 @@ def score_file(cfg: ScoreConfig) -> dict:
                 "kind": "score", "task": task,
                 "source": {"file": str(cfg.file), "file_sha256": file_sha256(cfg.file),
                            "gold_field": cfg.gold_field, "completions_field": cfg.completions_field,
-                           "id_field": cfg.id_field},
+                           "id_field": cfg.id_field, "problems_sha256": problems_digest(problems)},
                 "checker_version": CHECKER_VERSION, "sampling": {"n": n}}
     check_folder(folder.path, "score")
     old = folder.read_manifest()

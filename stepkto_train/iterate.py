@@ -130,6 +130,18 @@ class Loop:
         write_json_atomic(self.state_path, state)
 
     def run(self) -> int:
+        """Run the stages not yet done, holding the run folder's lock (one loop per folder: two copies of
+        the loop would run every stage twice into the same rounds)."""
+        from stepkto_eval.folder_guard import FolderRefused, hold_folder
+
+        try:
+            with hold_folder(self.recipe.run_dir, "stepkto-train iterate"):
+                return self._run_stages()
+        except FolderRefused as exc:
+            print(f"[iterate] {exc}", file=sys.stderr)
+            return 2
+
+    def _run_stages(self) -> int:
         self.recipe.run_dir.mkdir(parents=True, exist_ok=True)
         state = self.load_state()
         self.save_state(state)
