@@ -108,6 +108,26 @@ def _resolve_dtype(dtype: str, device: str):
     return getattr(torch, dtype)
 
 
+# A generous bound on characters per token: real vocabularies average 3-5 characters per token and their
+# longest tokens are runs of a few dozen spaces or dashes, so text over this many characters per context
+# position cannot fit whatever it holds.
+MAX_CHARS_PER_TOKEN = 64
+
+
+class PromptTooLong(ValueError):
+    """The prompt is longer than the model's context window."""
+
+
+def _context_length(config) -> int | None:
+    """The number of positions the model was built for (None when the config does not say)."""
+    for name in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"):
+        value = getattr(config, name, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    text_config = getattr(config, "text_config", None)
+    return _context_length(text_config) if text_config is not None and text_config is not config else None
+
+
 class HFBackend:
     name = "hf"
 
@@ -139,6 +159,7 @@ class HFBackend:
             bos_token_id=self.model.generation_config.bos_token_id,
         )
         self.uses_chat = bool(getattr(self.tokenizer, "chat_template", None))
+        self.context_length = _context_length(self.model.config)
         self._torch = torch
 
     def _eos_ids(self) -> list[int]:
@@ -164,6 +185,21 @@ class HFBackend:
             raise ValueError("request has neither `messages` nor `prompt`")
         return request.prompt, True
 
+    def check_length(self, text: str, add_special_tokens: bool) -> None:
+        """Refuse a prompt that does not fit the model's context (a per-sample error, as vLLM reports it with
+        `max_model_len`): sent whole, a huge prompt would make `generate` allocate without bound. Text far
+        longer than any tokenisation of `context` tokens could be is refused without tokenising it."""
+        limit = self.context_length
+        if limit is None:
+            return
+        if len(text) > limit * MAX_CHARS_PER_TOKEN:
+            raise PromptTooLong(f"prompt of {len(text):,} characters cannot fit the model's context of "
+                                f"{limit:,} tokens")
+        n_tokens = len(self.tokenizer(text, add_special_tokens=add_special_tokens)["input_ids"])
+        if n_tokens >= limit:
+            raise PromptTooLong(f"prompt of {n_tokens:,} tokens does not fit the model's context of {limit:,} "
+                                "tokens (no room for the completion)")
+
     # ---- generation ----------------------------------------------------------------------------
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Completion]:
         results: list[Completion | None] = [None] * len(requests)
@@ -171,6 +207,7 @@ class HFBackend:
         for i, request in enumerate(requests):
             try:
                 rendered[i] = self.render(request)
+                self.check_length(*rendered[i])
             except Exception as exc:  # one bad request is recorded, the rest still run
                 results[i] = Completion(request.key, None, "error", error=f"{type(exc).__name__}: {exc}")
         # Group by settings (one sampler per batch) and sort by prompt length so batches pad little;
