@@ -206,8 +206,9 @@ class HFBackend:
         rendered: dict[int, tuple[str, bool]] = {}
         for i, request in enumerate(requests):
             try:
-                rendered[i] = self.render(request)
-                self.check_length(*rendered[i])
+                text, special = self.render(request)
+                self.check_length(text, special)
+                rendered[i] = (text, special)
             except Exception as exc:  # one bad request is recorded, the rest still run
                 results[i] = Completion(request.key, None, "error", error=f"{type(exc).__name__}: {exc}")
         # Group by settings (one sampler per batch) and sort by prompt length so batches pad little;
