@@ -122,22 +122,45 @@ def _file_task_spec(path: Path, first_row: dict) -> TaskSpec:
     )
 
 
-def _read_json_rows(path: Path) -> list[tuple[int, dict | None, str | None]]:
-    """(row number, row, error) for every row of a JSONL file or a JSON list."""
-    text = path.read_text(encoding="utf-8")
+def _read_json_rows(path: Path) -> list[tuple[int, str, dict | None, str | None]]:
+    """(row index, position for messages, row, error) for every row of a JSONL file or a JSON list.
+
+    Positions count from 1: `line N` of a JSONL file (blank lines counted, as an editor shows them), `row N`
+    of a JSON list. A byte that is not UTF-8 costs its row only."""
     if path.suffix == ".json":
-        data = json.loads(text)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise TaskError(f"{path}: not a readable JSON file ({exc})") from None
         if not isinstance(data, list):
             raise TaskError(f"{path}: a .json problems file must hold a list of rows")
-        return [(i, r, None) if isinstance(r, dict) else (i, None, "is not an object") for i, r in enumerate(data)]
-    rows = []
-    for i, line in enumerate(ln for ln in text.splitlines() if ln.strip()):
-        try:
-            row = json.loads(line)
-            rows.append((i, row, None) if isinstance(row, dict) else (i, None, "is not a JSON object"))
-        except json.JSONDecodeError as exc:
-            rows.append((i, None, f"is not valid JSON ({exc.msg})"))
+        return [(i, f"row {i + 1}", r, None) if isinstance(r, dict) else (i, f"row {i + 1}", None, "is not an object")
+                for i, r in enumerate(data)]
+    rows: list[tuple[int, str, dict | None, str | None]] = []
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            where = f"line {number}"
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                rows.append((len(rows), where, None, f"is not UTF-8 ({exc.reason} at byte {exc.start + 1})"))
+                continue
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                rows.append((len(rows), where, row, None) if isinstance(row, dict)
+                            else (len(rows), where, None, "is not a JSON object"))
+            except json.JSONDecodeError as exc:
+                rows.append((len(rows), where, None, f"is not valid JSON ({exc.msg})"))
+    if not rows:
+        raise TaskError(f"{path}: the file is empty (no rows)")
     return rows
+
+
+def _line_of(where: str) -> int | None:
+    kind, _, number = where.partition(" ")
+    return int(number) if kind == "line" else None
 
 
 def load_problems(source: str, *, data_dir: str | None = None, limit: int | None = None
@@ -149,22 +172,22 @@ def load_problems(source: str, *, data_dir: str | None = None, limit: int | None
     rows = _read_json_rows(path)
     if limit is not None:
         rows = rows[:limit]
-    good = [r for _, r, _ in rows if r is not None]
+    good = [r for _, _, r, _ in rows if r is not None]
     spec = _file_task_spec(path, good[0] if good else {})
     problems: list[Problem] = []
     errors: list[str] = []
     seen: set[str] = set()
-    for i, row, error in rows:
+    for i, where, row, error in rows:
         if error is not None:
-            errors.append(f"{path}: row {i}: {error}")
+            errors.append(f"{path}: {where}: {error}")
             continue
         try:
-            problem = to_problem(row, i, spec, where=str(path))
+            problem = to_problem(row, i, spec, where=str(path), line=_line_of(where))
         except TaskError as exc:
             errors.append(str(exc))
             continue
         if problem.id in seen:
-            errors.append(f"{path}: row {i}: field '{spec.fields.id}' duplicates id {problem.id!r}")
+            errors.append(f"{path}: {where}: field '{spec.fields.id}' duplicates id {problem.id!r}")
             continue
         seen.add(problem.id)
         problems.append(problem)

@@ -150,8 +150,8 @@ def test_bad_rows_are_reported_and_skipped(tmp_path, tiny_model_dir, capsys):
     task, errors = load_problems(str(problems))
     assert [p.id for p in task.problems] == ["a", "d"] and task.problems[1].answer == "6"
     assert len(errors) == 4
-    for row, fragment in [(1, "'answer'"), (2, "not valid JSON"), (3, "'problem'"), (4, "duplicates")]:
-        assert any(f"{problems}: row {row}" in e and fragment in e for e in errors), (row, errors)
+    for line, fragment in [(2, "'answer'"), (3, "not valid JSON"), (4, "'problem'"), (5, "duplicates")]:
+        assert any(f"{problems}: line {line}:" in e and fragment in e for e in errors), (line, errors)
 
     code = main(["label", "--model", str(tiny_model_dir), "--problems", str(problems), "--judge", "arith",
                  "--backend", "hf", "--n", "1", "--temperature", "0", "--max-tokens", "8",
