@@ -137,3 +137,22 @@ def test_report_of_a_real_scored_file(browser, tmp_path, shared_data):
     assert 0 < shown <= 50
     widths = _image_widths(browser)
     assert len(widths) == 1 and widths[0] > 200
+
+
+def test_long_unbroken_strings_do_not_widen_the_report(browser, tmp_path):
+    """A 3,000-character id, a 990-digit answer and a long task name: the page stays within the window (1280 px),
+    and opening the sample shows the whole answer, wrapped."""
+    long_id, long_answer = "i" * 3000, "9" * 990
+    spec = TaskSpec(correct={long_id: [False], "short": [True]}, meta={long_id: {"subject": "s" * 500, "level": 1}})
+    run = write_run(tmp_path / "run", "org/" + "m" * 400, {"t" * 300: spec})
+    import json
+
+    records = [json.loads(line) for line in (run / "samples.jsonl").read_text().splitlines()]
+    records[0].update(extracted=long_answer, completion="x" * 5000)
+    (run / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert _open(browser, write_html_report(run), tmp_path / "long.png") == []
+    browser.execute_script("document.querySelectorAll('details').forEach(d => d.open = true)")
+    width = browser.execute_script("return document.documentElement.scrollWidth")
+    assert width <= 1280, width
+    shown = " ".join(e.text for e in browser.find_elements("css selector", "#wrong-samples .full"))
+    assert long_answer in shown.replace("\n", "") and long_id in shown.replace("\n", "")
