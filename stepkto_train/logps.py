@@ -77,7 +77,12 @@ def sequence_logps(per_token: Tensor, completion_mask: Tensor) -> Tensor:
 
 
 def step_logps(per_token: Tensor, token_step: Tensor, n_steps: int) -> Tensor:
-    """Σ over the tokens of each step, [B, H]; token_step [B, T] holds the step index or -1."""
-    owned = token_step >= 0
+    """Σ over the tokens of each step, [B, H]; token_step [B, T] holds the step index or -1.
+
+    H = 0 (every row of the batch without steps: an empty or whitespace completion) gives [B, 0]; such rows
+    train on the outcome term alone."""
     out = torch.zeros(per_token.shape[0], n_steps, dtype=per_token.dtype, device=per_token.device)
+    if n_steps == 0:  # nothing to scatter into (index 0 would be out of bounds)
+        return out
+    owned = token_step >= 0
     return out.scatter_add(1, token_step.clamp(min=0), per_token * owned)

@@ -40,3 +40,9 @@ def test_sequence_and_step_sums():
     assert sequence_logps(per_token, torch.tensor([[0, 0, 1, 1, 1]])).item() == -9.0
     steps = step_logps(per_token, torch.tensor([[-1, -1, 0, 1, 1]]), 3)
     assert steps.tolist() == [[-2.0, -7.0, 0.0]]
+
+
+def test_step_sums_without_steps():
+    # a batch whose rows have no steps (empty completions) has H = 0: an empty [B, 0], not an index error
+    per_token = torch.tensor([[0.0, -1.0, -2.0], [0.0, -3.0, 0.0]])
+    assert step_logps(per_token, torch.full((2, 3), -1), 0).shape == (2, 0)

@@ -91,3 +91,27 @@ def test_resume_from_checkpoint_equals_uninterrupted(tiny_model_dir, data, tmp_p
     assert first_half + rest[-2:] == pytest.approx(full_losses, abs=1e-6)
     for a, b in zip(full.model.parameters(), resumed.model.parameters(), strict=True):
         assert torch.allclose(a, b, atol=1e-6)
+
+
+def without_steps(row: dict, completion: str) -> dict:
+    """A row as labeling exports it for an empty or whitespace completion: the splitter found no step."""
+    return {**row, "completion": completion, "steps": [], "step_char_spans": [], "step_labels": [],
+            "first_error": -1, "pred_answer": None}
+
+
+@pytest.mark.parametrize("reference", ["precompute", "model"])
+def test_rows_without_steps_train_on_the_outcome_term(tiny_model_dir, tmp_path, reference):
+    rows = make_rows(4, 2, seed=7)
+    rows[3] = without_steps(rows[3], "")
+    rows[5] = without_steps(rows[5], "  \n\n ")
+    mixed = write_jsonl(rows, tmp_path / "mixed.jsonl")
+    _, losses = run(tiny_model_dir, mixed, tmp_path / "mixed", steps=4, reference=reference)
+    assert len(losses) == 4 and all(torch.isfinite(torch.tensor(losses)))
+    # a batch of only step-less rows: the step term is 0 and the loss is the outcome loss, at any α
+    only = write_jsonl([without_steps(r, "" if i % 2 else " ") for i, r in enumerate(make_rows(2, 2, seed=3))],
+                       tmp_path / "only.jsonl")
+    trainer, losses = run(tiny_model_dir, only, tmp_path / "only", steps=2, reference=reference, alpha=1.0)
+    assert len(losses) == 2
+    for h in trainer.state.log_history:
+        if "loss" in h:
+            assert h["loss/step"] == 0.0 and h["loss"] == pytest.approx(h["loss/outcome"], abs=1e-6)
