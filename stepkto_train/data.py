@@ -3,13 +3,16 @@
 The labeled-dataset contract (../shared/DESIGN.md): one row per completion with `prompt` (chat messages or
 text), `completion`, `step_char_spans` ([start, end) offsets inside `completion`), `step_labels`
 (1 right, 0 wrong, None not judged: before the first error 1, the first error 0, after it None),
-`first_error` (-1 none, None no verdict), `outcome_label` (0/1), `problem_id`, and provenance fields.
+`first_error` (-1 none, None no verdict), `outcome_label` (0/1), `problem_id`, `finish_reason` (optional:
+"length" marks a completion cut by the length limit), and provenance fields.
 
 Prompts: chat messages are rendered with the tokenizer's chat template (generation prompt appended); a
 plain-text prompt was sent to the model verbatim by the eval backends, so by default it is used verbatim
 (`text_prompt="chat"` wraps it as one user message instead). The completion is tokenized on its own (as the
-model generated it) and ends with the EOS token; step character spans become token spans through the
-tokenizer's offset mapping.
+model generated it) and ends with the EOS token — unless `finish_reason` is "length": a completion cut by the
+length limit did not end there, and appending EOS would teach the model to stop mid-solution. (A row without
+`finish_reason`, from an older labeled file, counts as finished.) Step character spans become token spans
+through the tokenizer's offset mapping.
 """
 from __future__ import annotations
 
@@ -68,6 +71,8 @@ def validate_row(row: dict, index: int, path: str | Path = "<data>") -> list[str
             errs.append(f"{where}: field step_char_spans: span {h} {span} not ordered inside the completion")
             break
         last_end = span[1]
+    if row.get("finish_reason") is not None and not isinstance(row["finish_reason"], str):
+        errs.append(f"{where}: field finish_reason: must be a string or null, got {row['finish_reason']!r}")
     if any(label not in (0, 1, None) for label in labels):
         errs.append(f"{where}: field step_labels: values must be 1, 0 or null")
     fe = row["first_error"]
@@ -115,6 +120,7 @@ class PrepStats:
     rows: int = 0
     kept: int = 0
     dropped_overlong: int = 0
+    truncated: int = 0  # cut by the generation length limit: trained without a final EOS
     restricted_overlong: int = 0
     desirable: int = 0
     undesirable: int = 0
@@ -122,7 +128,8 @@ class PrepStats:
 
     def summary(self) -> str:
         return (f"{self.kept}/{self.rows} rows kept; over-long: {self.dropped_overlong} dropped, "
-                f"{self.restricted_overlong} restricted to fitting steps; desirable {self.desirable}, "
+                f"{self.restricted_overlong} restricted to fitting steps; cut by the length limit (no EOS): "
+                f"{self.truncated}; desirable {self.desirable}, "
                 f"undesirable {self.undesirable}; judged steps {dict(self.judged_steps)}")
 
 
@@ -131,8 +138,9 @@ def tokenize_row(row: dict, tokenizer, *, max_length: int, text_prompt: str, aft
     """Token ids, token→step map and step targets of one row; None when it is dropped as over-long."""
     prompt_ids = tokenizer(render_prompt(tokenizer, row["prompt"], text_prompt), add_special_tokens=False)["input_ids"]
     enc = tokenizer(row["completion"], add_special_tokens=False, return_offsets_mapping=True)
-    completion_ids = list(enc["input_ids"]) + [tokenizer.eos_token_id]
-    steps = token_steps(enc["offset_mapping"], row["step_char_spans"]) + [-1]
+    ended = row.get("finish_reason") != "length"
+    completion_ids = list(enc["input_ids"]) + ([tokenizer.eos_token_id] if ended else [])
+    steps = token_steps(enc["offset_mapping"], row["step_char_spans"]) + ([-1] if ended else [])
     targets = step_targets(row["step_labels"], row["first_error"], after_error)
     outcome_valid = 1
     full_ntok = [steps.count(h) for h in range(len(targets))]
@@ -148,7 +156,7 @@ def tokenize_row(row: dict, tokenizer, *, max_length: int, text_prompt: str, aft
     targets = [t if n > 0 else -1 for t, n in zip(targets, ntok, strict=True)]  # a step with no token cannot be trained
     return {"prompt_ids": prompt_ids, "completion_ids": completion_ids, "token_step": steps,
             "step_targets": targets, "step_tokens": ntok, "label": int(row["outcome_label"]),
-            "outcome_valid": outcome_valid}
+            "outcome_valid": outcome_valid, "ended": int(ended)}
 
 
 def prepare(ds: datasets.Dataset, tokenizer, *, max_length: int = 2048, text_prompt: str = "raw",
@@ -164,6 +172,7 @@ def prepare(ds: datasets.Dataset, tokenizer, *, max_length: int = 2048, text_pro
             stats.dropped_overlong += 1
             continue
         stats.restricted_overlong += 1 - out["outcome_valid"]
+        stats.truncated += 1 - out.pop("ended")
         out["problem_id"] = str(row["problem_id"])
         rows.append(out)
     stats.kept = len(rows)

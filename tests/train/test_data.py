@@ -99,6 +99,26 @@ def test_step_tokens_decode_to_the_step_text(tok):
         assert p["step_tokens"] == [p["token_step"].count(h) for h in range(len(row["steps"]))]
 
 
+def test_no_eos_after_a_completion_cut_by_the_length_limit(tok):
+    rows = make_rows(2, 2, seed=4)
+    for row, reason in zip(rows, [None, "length", "stop", None], strict=True):  # None: an older file's row
+        row["finish_reason"] = reason
+    prepared, stats = prepare(datasets.Dataset.from_list(rows), tok)
+    assert stats.truncated == 1 and "no EOS): 1" in stats.summary()
+    for row, p in zip(rows, prepared, strict=True):
+        body = tok(row["completion"], add_special_tokens=False)["input_ids"]
+        eos = [] if row.get("finish_reason") == "length" else [tok.eos_token_id]
+        assert p["completion_ids"] == body + eos
+        assert len(p["token_step"]) == len(p["completion_ids"])
+
+
+def test_finish_reason_must_be_a_string(tmp_path):
+    rows = make_rows(1, 2)
+    rows[1]["finish_reason"] = 3
+    with pytest.raises(LabeledDataError, match="row 1: field finish_reason"):
+        load_labeled(write_jsonl(rows, tmp_path / "bad.jsonl"))
+
+
 # -- over-long rows ---------------------------------------------------------------------------------
 def test_overlong_rows_dropped_and_counted(tok):
     rows = make_rows(2, 2)
