@@ -8,7 +8,9 @@ text), `completion`, `step_char_spans` ([start, end) offsets inside `completion`
 
 Prompts: chat messages are rendered with the tokenizer's chat template (generation prompt appended); a
 plain-text prompt was sent to the model verbatim by the eval backends, so by default it is used verbatim
-(`text_prompt="chat"` wraps it as one user message instead). The completion is tokenized on its own (as the
+(`text_prompt="chat"` wraps it as one user message instead). Prompt special tokens follow the eval backends'
+rule (`stepkto_eval.backends.base.prompt_special_tokens`): none added to a chat-rendered prompt, the
+tokenizer's usual ones (BOS) to a plain-text prompt — the sequence trained on is the one that was sampled. The completion is tokenized on its own (as the
 model generated it) and ends with the EOS token — unless `finish_reason` is "length": a completion cut by the
 length limit did not end there, and appending EOS would teach the model to stop mid-solution. (A row without
 `finish_reason`, from an older labeled file, counts as finished.) Step character spans become token spans
@@ -25,6 +27,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import datasets
+
+from stepkto_eval.backends.base import encode_prompt
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +94,12 @@ def render_prompt(tokenizer, prompt: str | Sequence[dict], text_prompt: str = "r
     return tokenizer.apply_chat_template(list(prompt), tokenize=False, add_generation_prompt=True)
 
 
+def prompt_ids(tokenizer, prompt: str | Sequence[dict], text_prompt: str = "raw") -> list[int]:
+    """Prompt token ids as the eval backends fed them to the model (special tokens: see the module doc)."""
+    chat_rendered = not isinstance(prompt, str) or (text_prompt != "raw" and tokenizer.chat_template is not None)
+    return encode_prompt(tokenizer, render_prompt(tokenizer, prompt, text_prompt), chat_rendered)
+
+
 def step_targets(labels: Sequence[int | None], first_error: int | None, after_error: str) -> list[int]:
     """Per-step training labels: 1, 0, or -1 (masked). after_error="mask" keeps unjudged steps masked;
     "negative" labels every step after the first error 0 (its prefix is already wrong)."""
@@ -136,7 +146,7 @@ class PrepStats:
 def tokenize_row(row: dict, tokenizer, *, max_length: int, text_prompt: str, after_error: str,
                  overlong: str) -> dict[str, Any] | None:
     """Token ids, token→step map and step targets of one row; None when it is dropped as over-long."""
-    prompt_ids = tokenizer(render_prompt(tokenizer, row["prompt"], text_prompt), add_special_tokens=False)["input_ids"]
+    prompt = prompt_ids(tokenizer, row["prompt"], text_prompt)
     enc = tokenizer(row["completion"], add_special_tokens=False, return_offsets_mapping=True)
     ended = row.get("finish_reason") != "length"
     completion_ids = list(enc["input_ids"]) + ([tokenizer.eos_token_id] if ended else [])
@@ -144,7 +154,7 @@ def tokenize_row(row: dict, tokenizer, *, max_length: int, text_prompt: str, aft
     targets = step_targets(row["step_labels"], row["first_error"], after_error)
     outcome_valid = 1
     full_ntok = [steps.count(h) for h in range(len(targets))]
-    room = max_length - len(prompt_ids)
+    room = max_length - len(prompt)
     if len(completion_ids) > room:
         if overlong == "drop" or room <= 0:
             return None
@@ -154,7 +164,7 @@ def tokenize_row(row: dict, tokenizer, *, max_length: int, text_prompt: str, aft
     ntok = [steps.count(h) for h in range(len(targets))]
     targets = [t if n == full else -1 for t, n, full in zip(targets, ntok, full_ntok, strict=True)]  # cut steps are masked
     targets = [t if n > 0 else -1 for t, n in zip(targets, ntok, strict=True)]  # a step with no token cannot be trained
-    return {"prompt_ids": prompt_ids, "completion_ids": completion_ids, "token_step": steps,
+    return {"prompt_ids": prompt, "completion_ids": completion_ids, "token_step": steps,
             "step_targets": targets, "step_tokens": ntok, "label": int(row["outcome_label"]),
             "outcome_valid": outcome_valid, "ended": int(ended)}
 
