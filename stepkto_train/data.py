@@ -109,20 +109,45 @@ def step_targets(labels: Sequence[int | None], first_error: int | None, after_er
     return out
 
 
-def token_steps(offsets: Sequence[tuple[int, int]], spans: Sequence[Sequence[int]]) -> list[int]:
-    """Step index owning each token (-1 for none): the step holding the token's first character, or, for a
-    token that starts in text between steps (e.g. a merged newline), the step holding its last character."""
+def _touched_steps(a: int, b: int, spans: Sequence[Sequence[int]], starts: Sequence[int]) -> list[int]:
+    """Indices of the steps whose span shares a character with [a, b) (spans are ordered and disjoint)."""
+    h = max(bisect.bisect_right(starts, a) - 1, 0)
+    out = []
+    while h < len(spans) and spans[h][0] < b:
+        if spans[h][1] > a and spans[h][1] > spans[h][0]:
+            out.append(h)
+        h += 1
+    return out
+
+
+def token_steps(offsets: Sequence[tuple[int, int]], spans: Sequence[Sequence[int]],
+                text: str | None = None) -> list[int]:
+    """Step index owning each token (-1 for none, e.g. a token wholly between steps or a special token).
+
+    A token that shares characters with one step belongs to it (a newline merged into the token counts for
+    nothing). A token that *straddles* a step boundary — it holds characters of two steps, e.g. the end of
+    one step's line plus the next step's indentation, which the blank-line splitter puts into the next
+    step — belongs to the first step whose part of the token holds non-whitespace text (the token is the
+    model's choice of that text: a "3" closing step h stays with step h, a "The" opening step h+1 goes
+    to h+1); a token that is whitespace in every step it touches goes to the earlier one. Without `text`
+    every character counts as content (the first step touched)."""
     starts = [s for s, _ in spans]
-
-    def owner(pos: int) -> int:
-        h = bisect.bisect_right(starts, pos) - 1
-        return h if h >= 0 and spans[h][0] <= pos < spans[h][1] else -1
-
     result = []
     for a, b in offsets:
-        h = owner(a) if b > a else -1
-        result.append(h if h >= 0 or b <= a else owner(b - 1))
+        touched = _touched_steps(a, b, spans, starts) if b > a else []
+        if len(touched) <= 1:
+            result.append(touched[0] if touched else -1)
+            continue
+        content = [h for h in touched if text is None
+                   or text[max(a, spans[h][0]):min(b, spans[h][1])].strip()]
+        result.append(content[0] if content else touched[0])
     return result
+
+
+def straddling_tokens(offsets: Sequence[tuple[int, int]], spans: Sequence[Sequence[int]]) -> int:
+    """How many tokens hold characters of more than one step (assigned by `token_steps`' rule)."""
+    starts = [s for s, _ in spans]
+    return sum(len(_touched_steps(a, b, spans, starts)) > 1 for a, b in offsets if b > a)
 
 
 @dataclass
@@ -131,6 +156,8 @@ class PrepStats:
     kept: int = 0
     dropped_overlong: int = 0
     truncated: int = 0  # cut by the generation length limit: trained without a final EOS
+    straddling_tokens: int = 0  # tokens holding characters of two steps (see token_steps for their owner)
+    straddling_rows: int = 0
     restricted_overlong: int = 0
     desirable: int = 0
     undesirable: int = 0
@@ -139,7 +166,8 @@ class PrepStats:
     def summary(self) -> str:
         return (f"{self.kept}/{self.rows} rows kept; over-long: {self.dropped_overlong} dropped, "
                 f"{self.restricted_overlong} restricted to fitting steps; cut by the length limit (no EOS): "
-                f"{self.truncated}; desirable {self.desirable}, "
+                f"{self.truncated}; tokens straddling a step boundary: {self.straddling_tokens} in "
+                f"{self.straddling_rows} rows; desirable {self.desirable}, "
                 f"undesirable {self.undesirable}; judged steps {dict(self.judged_steps)}")
 
 
@@ -150,7 +178,8 @@ def tokenize_row(row: dict, tokenizer, *, max_length: int, text_prompt: str, aft
     enc = tokenizer(row["completion"], add_special_tokens=False, return_offsets_mapping=True)
     ended = row.get("finish_reason") != "length"
     completion_ids = list(enc["input_ids"]) + ([tokenizer.eos_token_id] if ended else [])
-    steps = token_steps(enc["offset_mapping"], row["step_char_spans"]) + ([-1] if ended else [])
+    steps = token_steps(enc["offset_mapping"], row["step_char_spans"], row["completion"]) + ([-1] if ended else [])
+    straddling = straddling_tokens(enc["offset_mapping"], row["step_char_spans"])
     targets = step_targets(row["step_labels"], row["first_error"], after_error)
     outcome_valid = 1
     full_ntok = [steps.count(h) for h in range(len(targets))]
@@ -166,7 +195,7 @@ def tokenize_row(row: dict, tokenizer, *, max_length: int, text_prompt: str, aft
     targets = [t if n > 0 else -1 for t, n in zip(targets, ntok, strict=True)]  # a step with no token cannot be trained
     return {"prompt_ids": prompt, "completion_ids": completion_ids, "token_step": steps,
             "step_targets": targets, "step_tokens": ntok, "label": int(row["outcome_label"]),
-            "outcome_valid": outcome_valid, "ended": int(ended)}
+            "outcome_valid": outcome_valid, "ended": int(ended), "straddling": straddling}
 
 
 def prepare(ds: datasets.Dataset, tokenizer, *, max_length: int = 2048, text_prompt: str = "raw",
@@ -183,6 +212,9 @@ def prepare(ds: datasets.Dataset, tokenizer, *, max_length: int = 2048, text_pro
             continue
         stats.restricted_overlong += 1 - out["outcome_valid"]
         stats.truncated += 1 - out.pop("ended")
+        straddling = out.pop("straddling")
+        stats.straddling_tokens += straddling
+        stats.straddling_rows += straddling > 0
         out["problem_id"] = str(row["problem_id"])
         rows.append(out)
     stats.kept = len(rows)
