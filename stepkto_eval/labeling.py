@@ -7,7 +7,7 @@ the labeled-dataset contract of DESIGN.md:
 
     DIR/labeled.jsonl and/or DIR/labeled.parquet — one row per distinct completion, exactly the fields
         prompt, completion, steps, step_char_spans, step_labels, first_error, outcome_label, gold_answer,
-        pred_answer, problem_id, round, generator, judge
+        pred_answer, problem_id, round, generator, judge, finish_reason
     DIR/summary.json — counts (outcomes, steps, verdicts, correct-but-flawed share, duplicates, bad rows)
 
 The export is recomputed from samples.jsonl on every run, so an interrupted and resumed run exports the
@@ -56,7 +56,8 @@ from .tasks import (
 )
 
 LABELED_FIELDS = ("prompt", "completion", "steps", "step_char_spans", "step_labels", "first_error",
-                  "outcome_label", "gold_answer", "pred_answer", "problem_id", "round", "generator", "judge")
+                  "outcome_label", "gold_answer", "pred_answer", "problem_id", "round", "generator", "judge",
+                  "finish_reason")
 FORMATS = ("jsonl", "parquet", "both")
 PROMPT_TASK = "math500"  # whose instruction prompts a problems file
 
@@ -268,6 +269,8 @@ def labeled_row(record: dict, problem: Problem, generator: dict, round_: int | N
         "generator": generator,
         "judge": {"name": judge.get("name"), "kind": judge.get("kind"),
                   "evidence": json.dumps(judge.get("evidence"), ensure_ascii=False, default=str)},
+        # "length" = cut by max_tokens: the trainer must not append EOS (the model did not end there)
+        "finish_reason": record.get("finish_reason"),
     }
 
 

@@ -3,13 +3,18 @@
 The labeled-dataset contract (../shared/DESIGN.md): one row per completion with `prompt` (chat messages or
 text), `completion`, `step_char_spans` ([start, end) offsets inside `completion`), `step_labels`
 (1 right, 0 wrong, None not judged: before the first error 1, the first error 0, after it None),
-`first_error` (-1 none, None no verdict), `outcome_label` (0/1), `problem_id`, and provenance fields.
+`first_error` (-1 none, None no verdict), `outcome_label` (0/1), `problem_id`, `finish_reason` (optional:
+"length" marks a completion cut by the length limit), and provenance fields.
 
 Prompts: chat messages are rendered with the tokenizer's chat template (generation prompt appended); a
 plain-text prompt was sent to the model verbatim by the eval backends, so by default it is used verbatim
-(`text_prompt="chat"` wraps it as one user message instead). The completion is tokenized on its own (as the
-model generated it) and ends with the EOS token; step character spans become token spans through the
-tokenizer's offset mapping.
+(`text_prompt="chat"` wraps it as one user message instead). Prompt special tokens follow the eval backends'
+rule (`stepkto_eval.backends.base.prompt_special_tokens`): none added to a chat-rendered prompt, the
+tokenizer's usual ones (BOS) to a plain-text prompt — the sequence trained on is the one that was sampled. The completion is tokenized on its own (as the
+model generated it) and ends with the EOS token — unless `finish_reason` is "length": a completion cut by the
+length limit did not end there, and appending EOS would teach the model to stop mid-solution. (A row without
+`finish_reason`, from an older labeled file, counts as finished.) Step character spans become token spans
+through the tokenizer's offset mapping.
 """
 from __future__ import annotations
 
@@ -22,6 +27,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import datasets
+
+from stepkto_eval.backends.base import encode_prompt
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +75,8 @@ def validate_row(row: dict, index: int, path: str | Path = "<data>") -> list[str
             errs.append(f"{where}: field step_char_spans: span {h} {span} not ordered inside the completion")
             break
         last_end = span[1]
+    if row.get("finish_reason") is not None and not isinstance(row["finish_reason"], str):
+        errs.append(f"{where}: field finish_reason: must be a string or null, got {row['finish_reason']!r}")
     if any(label not in (0, 1, None) for label in labels):
         errs.append(f"{where}: field step_labels: values must be 1, 0 or null")
     fe = row["first_error"]
@@ -85,6 +94,12 @@ def render_prompt(tokenizer, prompt: str | Sequence[dict], text_prompt: str = "r
     return tokenizer.apply_chat_template(list(prompt), tokenize=False, add_generation_prompt=True)
 
 
+def prompt_ids(tokenizer, prompt: str | Sequence[dict], text_prompt: str = "raw") -> list[int]:
+    """Prompt token ids as the eval backends fed them to the model (special tokens: see the module doc)."""
+    chat_rendered = not isinstance(prompt, str) or (text_prompt != "raw" and tokenizer.chat_template is not None)
+    return encode_prompt(tokenizer, render_prompt(tokenizer, prompt, text_prompt), chat_rendered)
+
+
 def step_targets(labels: Sequence[int | None], first_error: int | None, after_error: str) -> list[int]:
     """Per-step training labels: 1, 0, or -1 (masked). after_error="mask" keeps unjudged steps masked;
     "negative" labels every step after the first error 0 (its prefix is already wrong)."""
@@ -94,20 +109,45 @@ def step_targets(labels: Sequence[int | None], first_error: int | None, after_er
     return out
 
 
-def token_steps(offsets: Sequence[tuple[int, int]], spans: Sequence[Sequence[int]]) -> list[int]:
-    """Step index owning each token (-1 for none): the step holding the token's first character, or, for a
-    token that starts in text between steps (e.g. a merged newline), the step holding its last character."""
+def _touched_steps(a: int, b: int, spans: Sequence[Sequence[int]], starts: Sequence[int]) -> list[int]:
+    """Indices of the steps whose span shares a character with [a, b) (spans are ordered and disjoint)."""
+    h = max(bisect.bisect_right(starts, a) - 1, 0)
+    out = []
+    while h < len(spans) and spans[h][0] < b:
+        if spans[h][1] > a and spans[h][1] > spans[h][0]:
+            out.append(h)
+        h += 1
+    return out
+
+
+def token_steps(offsets: Sequence[tuple[int, int]], spans: Sequence[Sequence[int]],
+                text: str | None = None) -> list[int]:
+    """Step index owning each token (-1 for none, e.g. a token wholly between steps or a special token).
+
+    A token that shares characters with one step belongs to it (a newline merged into the token counts for
+    nothing). A token that *straddles* a step boundary — it holds characters of two steps, e.g. the end of
+    one step's line plus the next step's indentation, which the blank-line splitter puts into the next
+    step — belongs to the first step whose part of the token holds non-whitespace text (the token is the
+    model's choice of that text: a "3" closing step h stays with step h, a "The" opening step h+1 goes
+    to h+1); a token that is whitespace in every step it touches goes to the earlier one. Without `text`
+    every character counts as content (the first step touched)."""
     starts = [s for s, _ in spans]
-
-    def owner(pos: int) -> int:
-        h = bisect.bisect_right(starts, pos) - 1
-        return h if h >= 0 and spans[h][0] <= pos < spans[h][1] else -1
-
     result = []
     for a, b in offsets:
-        h = owner(a) if b > a else -1
-        result.append(h if h >= 0 or b <= a else owner(b - 1))
+        touched = _touched_steps(a, b, spans, starts) if b > a else []
+        if len(touched) <= 1:
+            result.append(touched[0] if touched else -1)
+            continue
+        content = [h for h in touched if text is None
+                   or text[max(a, spans[h][0]):min(b, spans[h][1])].strip()]
+        result.append(content[0] if content else touched[0])
     return result
+
+
+def straddling_tokens(offsets: Sequence[tuple[int, int]], spans: Sequence[Sequence[int]]) -> int:
+    """How many tokens hold characters of more than one step (assigned by `token_steps`' rule)."""
+    starts = [s for s, _ in spans]
+    return sum(len(_touched_steps(a, b, spans, starts)) > 1 for a, b in offsets if b > a)
 
 
 @dataclass
@@ -115,6 +155,9 @@ class PrepStats:
     rows: int = 0
     kept: int = 0
     dropped_overlong: int = 0
+    truncated: int = 0  # cut by the generation length limit: trained without a final EOS
+    straddling_tokens: int = 0  # tokens holding characters of two steps (see token_steps for their owner)
+    straddling_rows: int = 0
     restricted_overlong: int = 0
     desirable: int = 0
     undesirable: int = 0
@@ -122,21 +165,25 @@ class PrepStats:
 
     def summary(self) -> str:
         return (f"{self.kept}/{self.rows} rows kept; over-long: {self.dropped_overlong} dropped, "
-                f"{self.restricted_overlong} restricted to fitting steps; desirable {self.desirable}, "
+                f"{self.restricted_overlong} restricted to fitting steps; cut by the length limit (no EOS): "
+                f"{self.truncated}; tokens straddling a step boundary: {self.straddling_tokens} in "
+                f"{self.straddling_rows} rows; desirable {self.desirable}, "
                 f"undesirable {self.undesirable}; judged steps {dict(self.judged_steps)}")
 
 
 def tokenize_row(row: dict, tokenizer, *, max_length: int, text_prompt: str, after_error: str,
                  overlong: str) -> dict[str, Any] | None:
     """Token ids, token→step map and step targets of one row; None when it is dropped as over-long."""
-    prompt_ids = tokenizer(render_prompt(tokenizer, row["prompt"], text_prompt), add_special_tokens=False)["input_ids"]
+    prompt = prompt_ids(tokenizer, row["prompt"], text_prompt)
     enc = tokenizer(row["completion"], add_special_tokens=False, return_offsets_mapping=True)
-    completion_ids = list(enc["input_ids"]) + [tokenizer.eos_token_id]
-    steps = token_steps(enc["offset_mapping"], row["step_char_spans"]) + [-1]
+    ended = row.get("finish_reason") != "length"
+    completion_ids = list(enc["input_ids"]) + ([tokenizer.eos_token_id] if ended else [])
+    steps = token_steps(enc["offset_mapping"], row["step_char_spans"], row["completion"]) + ([-1] if ended else [])
+    straddling = straddling_tokens(enc["offset_mapping"], row["step_char_spans"])
     targets = step_targets(row["step_labels"], row["first_error"], after_error)
     outcome_valid = 1
     full_ntok = [steps.count(h) for h in range(len(targets))]
-    room = max_length - len(prompt_ids)
+    room = max_length - len(prompt)
     if len(completion_ids) > room:
         if overlong == "drop" or room <= 0:
             return None
@@ -146,9 +193,9 @@ def tokenize_row(row: dict, tokenizer, *, max_length: int, text_prompt: str, aft
     ntok = [steps.count(h) for h in range(len(targets))]
     targets = [t if n == full else -1 for t, n, full in zip(targets, ntok, full_ntok, strict=True)]  # cut steps are masked
     targets = [t if n > 0 else -1 for t, n in zip(targets, ntok, strict=True)]  # a step with no token cannot be trained
-    return {"prompt_ids": prompt_ids, "completion_ids": completion_ids, "token_step": steps,
+    return {"prompt_ids": prompt, "completion_ids": completion_ids, "token_step": steps,
             "step_targets": targets, "step_tokens": ntok, "label": int(row["outcome_label"]),
-            "outcome_valid": outcome_valid}
+            "outcome_valid": outcome_valid, "ended": int(ended), "straddling": straddling}
 
 
 def prepare(ds: datasets.Dataset, tokenizer, *, max_length: int = 2048, text_prompt: str = "raw",
@@ -164,6 +211,10 @@ def prepare(ds: datasets.Dataset, tokenizer, *, max_length: int = 2048, text_pro
             stats.dropped_overlong += 1
             continue
         stats.restricted_overlong += 1 - out["outcome_valid"]
+        stats.truncated += 1 - out.pop("ended")
+        straddling = out.pop("straddling")
+        stats.straddling_tokens += straddling
+        stats.straddling_rows += straddling > 0
         out["problem_id"] = str(row["problem_id"])
         rows.append(out)
     stats.kept = len(rows)

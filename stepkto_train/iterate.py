@@ -10,7 +10,8 @@ round_0/eval evaluates M_0 as the baseline. Each stage runs as a subprocess of t
 vLLM engine or a multi-GPU training launch never shares a process with the next stage); the training stage
 is prefixed by the recipe's `launcher` (e.g. torchrun on 8 GPUs). `run_dir/state.json` lists the finished
 stages; rerunning the command skips them and continues at the first unfinished one (a killed training stage
-resumes from its last checkpoint; label and eval resume from their run folders). The rounds table is
+resumes from its last checkpoint; label and eval resume from their run folders); a changed recipe or another
+--limit is refused. The rounds table is
 rewritten after every stage: run_dir/rounds.json and run_dir/rounds.md.
 """
 from __future__ import annotations
@@ -87,11 +88,17 @@ class Loop:
         return self.recipe.run_dir / STATE_FILE
 
     def load_state(self) -> dict:
+        # --limit is part of the run's identity: stages finished on 4 problems are not the stages of a full run
         if not self.state_path.is_file():
-            return {"recipe": self.recipe.identity(), "done": []}
+            return {"recipe": self.recipe.identity(), "limit": self.limit, "done": []}
         state = json.loads(self.state_path.read_text())
         if state["recipe"] != json.loads(json.dumps(self.recipe.identity())):
             raise RecipeChanged(f"{self.recipe.run_dir} was started with another recipe; use a new run_dir")
+        if state.get("limit") != self.limit:
+            def shown(limit):
+                return "no --limit" if limit is None else f"--limit {limit}"
+            raise RecipeChanged(f"{self.recipe.run_dir} was started with {shown(state.get('limit'))}, not "
+                                f"{shown(self.limit)}; rerun with the same limit or use a new run_dir")
         return state
 
     def model_of(self, k: int) -> str:

@@ -118,6 +118,8 @@ class StepKTOTrainer(Trainer):
         self.ref_model = None
         if args.reference == "precompute":
             prepared = self._attach_reference(prepared, args, processing_class.pad_token_id, model)
+        if kwargs.get("eval_dataset") is not None:
+            kwargs["eval_dataset"] = self._prepare_eval(kwargs["eval_dataset"], args, processing_class, model)
         kwargs.setdefault("data_collator", StepKTOCollator(pad_token_id=processing_class.pad_token_id))
         add_logp_head(model)  # before the Trainer wraps it: scores completion tokens without [B, T, V] logits
         super().__init__(model=model, args=args, train_dataset=prepared, processing_class=processing_class, **kwargs)
@@ -125,6 +127,21 @@ class StepKTOTrainer(Trainer):
         self._metrics: dict[str, list[float]] = defaultdict(list)
         if args.reference == "model":
             self.ref_model = self._frozen_reference(model)
+
+    def _prepare_eval(self, eval_dataset, args: StepKTOConfig, tokenizer, model):
+        """An eval_dataset is a labeled dataset too (or a dict of them, as the Trainer allows): tokenized, paired
+        and given reference log-probs like the training set, so the collator finds the same columns."""
+        if isinstance(eval_dataset, dict):
+            return {name: self._prepare_eval(ds, args, tokenizer, model) for name, ds in eval_dataset.items()}
+        prepared, self.eval_prep_stats = data_mod.prepare(
+            eval_dataset, tokenizer, max_length=args.max_length, text_prompt=args.text_prompt,
+            after_error=args.after_error, overlong=args.overlong, kl_pairing=args.kl_pairing,
+            pair_block=args.per_device_eval_batch_size, seed=args.seed)
+        if args.reference == "precompute":
+            train_stats = self.ref_stats  # the reported cache counts stay those of the training set
+            prepared = self._attach_reference(prepared, args, tokenizer.pad_token_id, model)
+            self.ref_stats = train_stats
+        return prepared
 
     # -- reference --------------------------------------------------------------------------------
     def _load_reference(self, dtype) -> torch.nn.Module:

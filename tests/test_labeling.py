@@ -42,6 +42,7 @@ def test_rows_follow_the_contract_and_load_with_datasets(labeled_run, shared_dat
     for row in rows:
         assert tuple(row) == LABELED_FIELDS
         assert row["round"] == 1 and row["outcome_label"] in (0, 1)
+        assert row["finish_reason"] in ("stop", "length")  # the trainer appends EOS only after "stop"
         assert row["generator"]["model"] and row["generator"]["backend"] == "hf"
         assert row["generator"]["sampling"]["temperature"] == 0.8
         assert row["judge"]["name"] == "arith" and isinstance(json.loads(row["judge"]["evidence"]), dict)

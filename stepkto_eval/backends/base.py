@@ -6,6 +6,20 @@ from dataclasses import asdict, dataclass, field
 from typing import Protocol, Sequence
 
 
+def prompt_special_tokens(chat_rendered: bool) -> bool:
+    """The one rule for a prompt's special tokens, shared by the hf backend and the trainer (which must train
+    on the very sequence that was sampled): a prompt rendered by a chat template already holds them (add
+    none); a plain-text prompt gets the tokenizer's usual ones (BOS for Llama-style tokenizers). vLLM does the
+    same: text prompts are tokenised with add_special_tokens=True, chat-rendered ones with False (read in
+    vllm/renderers/base.py, `default_tok_params` / `default_chat_tok_params`, of the vLLM installed here)."""
+    return not chat_rendered
+
+
+def encode_prompt(tokenizer, text: str, chat_rendered: bool) -> list[int]:
+    """Token ids of a prompt text under `prompt_special_tokens`."""
+    return list(tokenizer(text, add_special_tokens=prompt_special_tokens(chat_rendered))["input_ids"])
+
+
 @dataclass(frozen=True)
 class SamplingSettings:
     temperature: float = 0.0  # 0 = greedy

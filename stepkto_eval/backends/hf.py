@@ -2,7 +2,8 @@
 
 Prompts: chat requests are rendered with the tokenizer's own chat template (`add_generation_prompt=True`)
 and tokenised without adding special tokens again (the template already holds them); plain prompts are
-tokenised as they are, with the tokenizer's usual special tokens (as vLLM does for text prompts).
+tokenised as they are, with the tokenizer's usual special tokens (as vLLM does for text prompts). The rule is
+`base.prompt_special_tokens`, which the trainer uses too, so it trains on the sequence that was sampled.
 
 Stopping: the EOS ids of the model's generation config (falling back to the tokenizer's EOS), plus the
 request's extra stop strings, which are cut from the returned text (the OpenAI/vLLM convention).
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from .base import Completion, GenerationRequest, SamplingSettings
+from .base import Completion, GenerationRequest, SamplingSettings, prompt_special_tokens
 from .fingerprint import describe_model
 
 log = logging.getLogger(__name__)
@@ -180,10 +181,10 @@ class HFBackend:
             text = self.tokenizer.apply_chat_template(
                 list(request.messages), tokenize=False, add_generation_prompt=True
             )
-            return text, False
+            return text, prompt_special_tokens(chat_rendered=True)
         if request.prompt is None:
             raise ValueError("request has neither `messages` nor `prompt`")
-        return request.prompt, True
+        return request.prompt, prompt_special_tokens(chat_rendered=False)
 
     def check_length(self, text: str, add_special_tokens: bool) -> None:
         """Refuse a prompt that does not fit the model's context (a per-sample error, as vLLM reports it with

@@ -16,6 +16,7 @@ from stepkto_train.data import (
     prepare,
     render_prompt,
     step_targets,
+    straddling_tokens,
     token_steps,
 )
 
@@ -87,6 +88,34 @@ def test_token_steps(offsets, spans, expected):
     assert token_steps(offsets, spans) == expected
 
 
+@pytest.mark.parametrize("offsets, expected", [
+    ([(0, 5), (5, 9), (9, 12)], [0, 0, 1]),  # "\n\n  ": end of step 0 + indentation of step 1, all whitespace
+    ([(0, 6), (6, 8), (8, 12)], [0, 0, 1]),  # "\n ": whitespace too: the earlier step
+    ([(0, 4), (4, 9), (9, 12)], [0, 0, 1]),  # "3\n\n  " holds step 0's content: step 0
+    ([(0, 5), (5, 12)], [0, 1]),  # "\n\n  y=1" opens step 1 with its content: step 1
+])
+def test_tokens_straddling_a_step_boundary(offsets, expected):
+    text = "x = 3\n\n  y=1"  # the blank-line splitter's spans: the indentation starts step 1
+    spans = [[0, 7], [7, 12]]
+    assert token_steps(offsets, spans, text) == expected
+    assert straddling_tokens(offsets, spans) == 1
+
+
+def test_straddling_tokens_counted_in_prep_stats(tok):
+    row = make_rows(1, 1, seed=3)[0]
+    text = "x = 3\n\n  y = 1"
+    spans = [[0, 4], [4, len(text)]]  # a boundary inside the tiny tokenizer's token " 3" (characters 3-5)
+    row.update(completion=text, steps=[text[a:b] for a, b in spans], step_char_spans=spans, step_labels=[1, 0],
+               first_error=1)
+    offsets = tok(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+    assert straddling_tokens(offsets, spans) == 1
+    prepared, stats = prepare(datasets.Dataset.from_list([row, {**row, "problem_id": "other"}]), tok)
+    assert (stats.straddling_tokens, stats.straddling_rows) == (2, 2)
+    assert "straddling a step boundary: 2 in 2 rows" in stats.summary()
+    at = [tuple(o) for o in offsets].index((3, 5))
+    assert prepared[0]["token_step"][at] == 1  # " 3": whitespace in step 0, the "3" in step 1
+
+
 def test_step_tokens_decode_to_the_step_text(tok):
     rows = make_rows(3, 2, seed=5)
     prepared, stats = prepare(datasets.Dataset.from_list(rows), tok)
@@ -97,6 +126,26 @@ def test_step_tokens_decode_to_the_step_text(tok):
             ids = [i for i, s in zip(p["completion_ids"], p["token_step"], strict=True) if s == h]
             assert tok.decode(ids).strip() == step
         assert p["step_tokens"] == [p["token_step"].count(h) for h in range(len(row["steps"]))]
+
+
+def test_no_eos_after_a_completion_cut_by_the_length_limit(tok):
+    rows = make_rows(2, 2, seed=4)
+    for row, reason in zip(rows, [None, "length", "stop", None], strict=True):  # None: an older file's row
+        row["finish_reason"] = reason
+    prepared, stats = prepare(datasets.Dataset.from_list(rows), tok)
+    assert stats.truncated == 1 and "no EOS): 1" in stats.summary()
+    for row, p in zip(rows, prepared, strict=True):
+        body = tok(row["completion"], add_special_tokens=False)["input_ids"]
+        eos = [] if row.get("finish_reason") == "length" else [tok.eos_token_id]
+        assert p["completion_ids"] == body + eos
+        assert len(p["token_step"]) == len(p["completion_ids"])
+
+
+def test_finish_reason_must_be_a_string(tmp_path):
+    rows = make_rows(1, 2)
+    rows[1]["finish_reason"] = 3
+    with pytest.raises(LabeledDataError, match="row 1: field finish_reason"):
+        load_labeled(write_jsonl(rows, tmp_path / "bad.jsonl"))
 
 
 # -- over-long rows ---------------------------------------------------------------------------------

@@ -111,6 +111,17 @@ def test_one_round_end_to_end_then_resume_after_kill_in_training(tiny_model_dir,
     assert "| 1 |" in table and "math500: pass@1 0.0%" in table and "None" not in table
 
 
+@pytest.mark.parametrize("first, second", [(4, 8), (4, None), (None, 4)])
+def test_rerun_with_another_limit_is_refused(tmp_path, first, second):
+    path = demo_recipe(tmp_path, "M0")
+    loop = Loop(Recipe.load(path), limit=first)
+    loop.recipe.run_dir.mkdir(parents=True)
+    loop.save_state({**loop.load_state(), "done": ["round_0/eval"]})
+    assert Loop(Recipe.load(path), limit=first).load_state()["done"] == ["round_0/eval"]  # same limit resumes
+    with pytest.raises(RecipeChanged, match="limit"):
+        Loop(Recipe.load(path), limit=second).load_state()
+
+
 def test_command_line_limit_replaces_the_recipe_limit(tmp_path):
     plan = dict(Loop(Recipe.load(demo_recipe(tmp_path, "M0", rounds=1)), limit=1).stages())
     for name in ("round_0/eval", "round_1/label", "round_1/eval"):

@@ -16,13 +16,14 @@ def data(tmp_path_factory):
     return write_jsonl(make_rows(4, 2, seed=7), tmp_path_factory.mktemp("data") / "labeled.jsonl")
 
 
-def run(model_dir, data, out, steps=3, resume=None, callbacks=None, **overrides):
+def run(model_dir, data, out, steps=3, resume=None, callbacks=None, eval_dataset=None, **overrides):
     args = StepKTOConfig(**{**dict(output_dir=str(out), max_steps=steps, per_device_train_batch_size=2,
                                    learning_rate=1e-3, use_cpu=True, report_to="none", save_strategy="no",
                                    ref_cache_dir=str(out.parent / "refcache"), seed=0, disable_tqdm=True),
                             **overrides})
     trainer = StepKTOTrainer(AutoModelForCausalLM.from_pretrained(model_dir), args, load_labeled(data),
-                             AutoTokenizer.from_pretrained(model_dir), callbacks=callbacks)
+                             AutoTokenizer.from_pretrained(model_dir), callbacks=callbacks,
+                             eval_dataset=eval_dataset)
     trainer.train(resume_from_checkpoint=resume)
     return trainer, [h["loss"] for h in trainer.state.log_history if "loss" in h]
 
@@ -91,3 +92,40 @@ def test_resume_from_checkpoint_equals_uninterrupted(tiny_model_dir, data, tmp_p
     assert first_half + rest[-2:] == pytest.approx(full_losses, abs=1e-6)
     for a, b in zip(full.model.parameters(), resumed.model.parameters(), strict=True):
         assert torch.allclose(a, b, atol=1e-6)
+
+
+def without_steps(row: dict, completion: str) -> dict:
+    """A row as labeling exports it for an empty or whitespace completion: the splitter found no step."""
+    return {**row, "completion": completion, "steps": [], "step_char_spans": [], "step_labels": [],
+            "first_error": -1, "pred_answer": None}
+
+
+@pytest.mark.parametrize("reference", ["precompute", "model"])
+def test_rows_without_steps_train_on_the_outcome_term(tiny_model_dir, tmp_path, reference):
+    rows = make_rows(4, 2, seed=7)
+    rows[3] = without_steps(rows[3], "")
+    rows[5] = without_steps(rows[5], "  \n\n ")
+    mixed = write_jsonl(rows, tmp_path / "mixed.jsonl")
+    _, losses = run(tiny_model_dir, mixed, tmp_path / "mixed", steps=4, reference=reference)
+    assert len(losses) == 4 and all(torch.isfinite(torch.tensor(losses)))
+    # a batch of only step-less rows: the step term is 0 and the loss is the outcome loss, at any α
+    only = write_jsonl([without_steps(r, "" if i % 2 else " ") for i, r in enumerate(make_rows(2, 2, seed=3))],
+                       tmp_path / "only.jsonl")
+    trainer, losses = run(tiny_model_dir, only, tmp_path / "only", steps=2, reference=reference, alpha=1.0)
+    assert len(losses) == 2
+    for h in trainer.state.log_history:
+        if "loss" in h:
+            assert h["loss/step"] == 0.0 and h["loss"] == pytest.approx(h["loss/outcome"], abs=1e-6)
+
+
+@pytest.mark.parametrize("reference", ["precompute", "model"])
+def test_eval_dataset_through_the_python_api(tiny_model_dir, data, tmp_path, reference):
+    held_out = load_labeled(write_jsonl(make_rows(2, 2, seed=11), tmp_path / "held_out.jsonl"))
+    trainer, _ = run(tiny_model_dir, data, tmp_path / "out", steps=2, reference=reference,
+                     eval_dataset={"held_out": held_out}, eval_strategy="steps", eval_steps=1,
+                     per_device_eval_batch_size=2)
+    evals = [h for h in trainer.state.log_history if "eval_held_out_loss" in h]
+    assert len(evals) == 2 and all(torch.isfinite(torch.tensor(h["eval_held_out_loss"])) for h in evals)
+    assert trainer.eval_prep_stats.kept == 4
+    single = trainer.evaluate(eval_dataset=trainer.eval_dataset["held_out"])
+    assert single["eval_loss"] == pytest.approx(evals[-1]["eval_held_out_loss"], abs=1e-6)
