@@ -54,7 +54,7 @@ def split_choice(cand_clean: str) -> tuple[str | None, str | None]:
     if match:
         return match.group(1), None
     match = _LETTER_AND_TEXT.fullmatch(text)
-    if match and not re.match(r"[A-J]\s*[a-z]", text):
+    if match and not re.match(r"[A-J]\s*[a-z]|[A-J]\s*:\s*[A-Za-z](?:_\{?\w+\}?)?\s*=", text):  # not `A:B = 2:3`
         if _ANOTHER_OPTION.search(match.group(2)):
             return "several", None  # `(C) 12, (D) 14`: a second option follows the first one's text
         return match.group(1), match.group(2).strip()

@@ -96,7 +96,7 @@ def _is_label(node: Node) -> bool:
     return name[0] == "sym" and all(item[0] == "sym" for item in arguments)
 
 
-def _strip_label(node: Node) -> Node:
+def strip_label(node: Node) -> Node:
     """`y = 2x+3` -> `2x+3`; `f(2) = 5`, `|AB| = 10` -> the value (a named quantity equals a constant)."""
     if node[0] != "rel" or node[1] != ("=",):
         return node
@@ -126,7 +126,7 @@ def _named(node: Node) -> bool:
         return all(item[0] == "sym" for item in node[3])
     if kind == "add":
         return all(_named(term[1] if term[0] == "neg" else term) for term in node[1])
-    if kind == "div":
+    if kind in ("div", "colon"):  # `x/y = 3`, `A:B = 2:3`: a ratio of named quantities
         return _named(node[1]) and _named(node[2])
     if kind == "mul":  # `AB`, `f(2)`, `f^{-1}(3)`; `AB^2 = 12` or `x^2y = 5` are equations to solve
         head, rest = node[1][0], node[1][1:]
@@ -355,7 +355,7 @@ class Comparer:
             rhs = self.compare(gold[2][1], cand[2][1])
             return Outcome(rhs.equal, "equation", "right-hand sides " + ("agree" if rhs.equal else "differ"))
         if g_eq != c_eq and (gold[0] != "rel" or g_eq) and (cand[0] != "rel" or c_eq):
-            g2, c2 = _strip_label(gold), _strip_label(cand)
+            g2, c2 = strip_label(gold), strip_label(cand)
             if g2 is gold and c2 is cand:
                 return Outcome(False, "equation", "an equation does not answer a value")
             return self.compare(g2, c2)

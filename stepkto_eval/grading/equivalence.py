@@ -16,7 +16,7 @@ import mpmath
 
 from .budget import MAX_INPUT_CHARS, Budget, GradingError, Timeout, TooLarge
 from .choice import gold_letter, parse_options, same_text, split_choice
-from .compare import Comparer
+from .compare import Comparer, strip_label
 from .evaluate import approx, exact, free_symbols, precision
 from .lexer import LexError
 from .normalize import TIME, braces_balanced, clean, connectives_to_commas, text_key
@@ -122,7 +122,8 @@ def grade(gold: str | int | float, candidate: str | None, *, problem: str | None
         g, c = prepare(gold_text), prepare(candidate)
         verdict = _decide(g, c, problem, budget)
         if verdict.equal and c.approximation is not None and c.node is not None and \
-                not _approximates(c.node, c.approximation, budget):
+                not _approximates(strip_label(c.node), c.approximation, budget):
+            # `x = \\frac13 \\approx 0.5`: the check applies to the value after its name is dropped too.
             # `\\frac13 \\approx 0.5`: the exact part is right, the stated value is not - two answers.
             return _verdict(False, "approximation", f"the stated value {c.approximation} is not this answer", g, c)
         return verdict

@@ -108,6 +108,78 @@ def _punctured(node: Node) -> list[Node] | None:
     return [("seq", "(", ")", (low, high)) for low, high in zip(edges, edges[1:], strict=False)]
 
 
+def _value(node: Node):
+    if node == _INF:
+        return mpmath.inf
+    if node == ("neg", _INF):
+        return -mpmath.inf
+    value = approx(node, {})
+    if mpmath.im(value) != 0:
+        raise ValueError("a complex endpoint")
+    return mpmath.re(value)
+
+
+def _difference(node: Node) -> list[Node] | None:
+    """`(0,2] \\setminus \\{1\\}`, `[0,3] \\setminus (1,2)`: an interval (or union) minus points or an interval.
+
+    Endpoints must be numeric; each piece is cut at the removed points (a removed closed endpoint opens it)
+    or clipped by the removed interval, so the result is again a list of intervals.
+    """
+    base, removed = as_intervals(node[1]), node[2]
+    if base is None or free_symbols(removed) or any(free_symbols(piece) for piece in base):
+        return None
+    if removed[0] == "seq" and len(removed[3]) == 2 and removed[1] in "[(" and removed[2] in "])":
+        cuts = [("interval", removed)]
+    elif removed[0] in ("set", "list", "num", "neg", "div"):
+        cuts = [("point", p) for p in (removed[1] if removed[0] in ("set", "list") else (removed,))]
+    else:
+        return None
+    try:
+        with precision(DPS):
+            # A piece: [low value, low node, low closed, high value, high node, high closed].
+            pieces = [[_value(p[3][0]), p[3][0], p[1] == "[", _value(p[3][1]), p[3][1], p[2] == "]"] for p in base]
+            for kind, cut in cuts:
+                pieces = [out for piece in pieces for out in _cut(piece, kind, cut)]
+    except (GradingError, TypeError, ValueError, ZeroDivisionError):
+        return None
+    return [("seq", "[" if p[2] else "(", "]" if p[5] else ")", (p[1], p[4])) for p in pieces]
+
+
+def _cut(piece: list, kind: str, cut: Node) -> list[list]:
+    low, low_node, low_closed, high, high_node, high_closed = piece
+    if kind == "point":
+        at = _value(cut)
+        if close(at, low) and low_closed:
+            return [[low, low_node, False, high, high_node, high_closed]] if not close(low, high) else []
+        if close(at, high) and high_closed:
+            return [[low, low_node, low_closed, high, high_node, False]]
+        if low < at < high and not close(at, low) and not close(at, high):
+            return [[low, low_node, low_closed, at, cut, False], [at, cut, False, high, high_node, high_closed]]
+        return [piece]
+    a_node, b_node = cut[3]
+    a, b, a_closed, b_closed = _value(a_node), _value(b_node), cut[1] == "[", cut[2] == "]"
+    out = []
+    # The part left of the removed interval: the piece up to a (a kept when the cut leaves it out).
+    if high < a and not close(high, a):
+        left = [high, high_node, high_closed]
+    elif close(high, a):
+        left = [high, high_node, high_closed and not a_closed]
+    else:
+        left = [a, a_node, not a_closed]
+    if low < left[0] and not close(low, left[0]) or close(low, left[0]) and low_closed and left[2]:
+        out.append([low, low_node, low_closed, *left])
+    # The part right of it: the piece from b on.
+    if low > b and not close(low, b):
+        right = [low, low_node, low_closed]
+    elif close(low, b):
+        right = [low, low_node, low_closed and not b_closed]
+    else:
+        right = [b, b_node, not b_closed]
+    if right[0] < high and not close(right[0], high) or close(right[0], high) and right[2] and high_closed:
+        out.append([*right, high, high_node, high_closed])
+    return out
+
+
 def _excluded_points(node: Node) -> tuple | None:
     """`x \\ne -1, 2` or `x \\ne -1, x \\ne 2` ("... and ..."): every listed point is excluded at once."""
     rels = node[1] if node[0] == "list" else (node,)
@@ -135,7 +207,7 @@ def as_intervals(node: Node) -> list[Node] | None:
     out = []
     for part in parts:
         if part[0] == "setminus":
-            pieces = _punctured(part)
+            pieces = _punctured(part) or _difference(part)
             if pieces is None:
                 return None
             out.extend(pieces)

@@ -80,6 +80,8 @@ _DEGREES = re.compile(
 _OVER = re.compile(r"\{([^{}]*)\\over(?![a-zA-Z])([^{}]*)\}")
 _BARE_OVER = re.compile(r"^([^{}]+)\\over(?![a-zA-Z])([^{}]+)$")
 _MIXED_PLAIN = re.compile(r"(?<![\d./])(\d+)\s+(\d+)\s*/\s*(\d+)(?![\d.])")
+_SPACED_BRACED_COMMA = re.compile(r"(?<=\d) ?\{ ?, ?\} ?(?=\d{3}(?!\d))")
+_GROUPED_NUMBER = re.compile(r"(?<!\\)\{ ?([1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?) ?\}")
 _CURRENCY = re.compile(r"\\\$|\\euro|\\pounds|(?<![a-zA-Z])(?:USD|Rs\.?)")
 _TEXT_CMD = TEXT_CMD
 _TEXT_GROUP = re.compile(_TEXT_CMD + r"\s*\{([^{}]*)\}")
@@ -122,7 +124,8 @@ TIME = re.compile(r"(\d{1,2}):(\d\d)(?: ([ap]m))?")
 _ORDINAL = re.compile(r"(\d)\s*(?:\^\s*\{\s*(?:st|nd|rd|th)\s*\}|\^\s*(?:st|nd|rd|th)|(?:st|nd|rd|th))(?![A-Za-z])")
 _PY_POWER = re.compile(r"(?<=[\w)}])\s*\*\*\s*(?=[\w({\\-])")  # `x**2` (Python's power) is x^2
 _INEQUALITY = re.compile(r"[<>]|\\(?:le|ge|ne)(?![A-Za-z])")
-_CONNECTIVES = re.compile(r"(?:(?<=\s)|(?<=\})|(?<=\$)|^)(?:or|and)(?=\s|\\|\$|$)")
+# `(11,7)or(7,11)`: a word glued to closing and opening brackets still separates two answers.
+_CONNECTIVES = re.compile(r"(?:(?<=\s)|(?<=\})|(?<=\$)|(?<=[)\]])|^)(?:or|and)(?=\s|\\|\$|[(\[]|$)")
 
 
 def unwrap_group(text: str, start: int) -> tuple[str, int] | None:
@@ -283,6 +286,11 @@ def clean(text: str) -> str:
     text = re.sub(r"\s*(?<!\\)\\!\s*", "", text)  # `11,\! 111`: a negative thin space binds the digits
     text = _SPACING.sub(" ", text)
     text = re.sub(r"(?<=\d)\{([,.])\}", r"\1", text)  # `10{,}080`, `3{.}5`
+    # `14 {, }916`, `14{ ,}916`: a braced comma typed with stray spaces is still a thousands separator
+    # (each piece is bounded by a literal brace or digit, so the pattern stays linear).
+    text = _SPACED_BRACED_COMMA.sub(",", text)
+    # `\frac{70,000}{7}`: a group that is exactly a grouped number loses its separators (not `\{1,000\}`).
+    text = _GROUPED_NUMBER.sub(lambda m: "{" + m.group(1).replace(",", "") + "}", text)
     text = re.sub(r"(?<=\d)(\s*)\{\s*(\\frac\s*\{\s*\d+\s*\}\s*\{\s*\d+\s*\})\s*\}", r"\1\2", text)  # `2{\frac12}`
     for pattern, repl in _RENAMES:
         text = pattern.sub(repl, text)
@@ -293,7 +301,7 @@ def clean(text: str) -> str:
     text = _MIXED_PLAIN.sub(r"\1\\frac{\2}{\3}", text)
     text = _CURRENCY.sub(" ", text)
     text = text.replace("\\%", "%")
-    text = re.sub(r"(?<![A-Za-z\\])percent(?:age)?(?![A-Za-z])", "%", text)
+    text = re.sub(r"(?<![A-Za-z\\])(?:percent(?:age)?|pct)(?![A-Za-z])", "%", text)  # `25 pct`, `25 percent`
     text = scale_words(text)
     text = strip_units(text)
     text = unwrap_text_commands(text)
@@ -341,7 +349,11 @@ def _drop_answer_prefix(text: str) -> str:
     text = re.sub(r"^(?:\\therefore|\\approx|\\sim|=)\s*", "", text)
     text = _ANGLE_NAME.sub("", text)  # `m\angle ABC = 75°` names the angle
     text = _ANSWER_WORDS.sub("", text)  # `\boxed{\text{The answer is } 5}`
-    return re.sub(r"^[A-Za-z]\s*\\in\s*", "", text)
+    # `\lambda \in (3,4]`, `x_1 \in [0, 1]`: the named unknown's membership is the set it belongs to.
+    return _MEMBERSHIP.sub("", text)
+
+
+_MEMBERSHIP = re.compile(r"^(?:[A-Za-z]|\\[a-z]{2,10})(?:_\{?[A-Za-z0-9]{1,3}\}?)? ?\\in(?![A-Za-z]) ?")
 
 
 def connectives_to_commas(text: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 TEXT_CMD = (
-    r"\\(?:text|textbf|textit|textrm|textsf|texttt|mathrm|mathbf|mathit|mathsf|mathtt|mbox|hbox|operatorname|"
+    r"\\(?:text|textnormal|textup|textbf|textit|textrm|textsf|texttt|mathrm|mathbf|mathit|mathsf|mathtt|mbox|hbox|operatorname|"
     r"boldsymbol|mathnormal|underline|bm|emph|vec|overrightarrow)"
 )
 # A whole answer spelled as one number word (`\text{three}`) is that number.

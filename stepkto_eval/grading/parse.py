@@ -103,7 +103,7 @@ class Parser(LatexCommands):
         return node
 
     def relation(self) -> Node:
-        operands, ops = [self.expr()], []
+        operands, ops = [self.ratio()], []
         while True:
             tok = self.peek()
             op = _RELATIONS.get(tok.value) if tok is not None and tok.kind in ("OP", "CMD") else None
@@ -111,11 +111,16 @@ class Parser(LatexCommands):
                 break
             self.take()
             ops.append(op)
-            operands.append(self.expr())
-        if self.at("OP", ":") and not ops:
-            self.take()
-            return ("colon", operands[0], self.expr())
+            operands.append(self.ratio())
         return operands[0] if not ops else ("rel", tuple(ops), tuple(operands))
+
+    def ratio(self) -> Node:
+        """`a:b`, also as a side of an equation (`A:B = 2:3`, `V_1:V_2 = 11:21`)."""
+        node = self.expr()
+        if self.at("OP", ":"):
+            self.take()
+            return ("colon", node, self.expr())
+        return node
 
     def expr(self) -> Node:
         terms = [self.unary()]

@@ -1,0 +1,148 @@
+"""Answer styles our earlier tables did not anticipate (issue 11), one table per kind of failure.
+
+Rows written from the README policy for this pass, in the styles other graders' users, textbooks and
+people typing LaTeX use: a named value followed by its decimal, names that are ratios or subscripted,
+several labelled values, glued words and odd thousands groups, membership and set difference, answers
+in other languages.  Each table has true rows (a valid rewrite) and false rows (the near-miss a lenient
+rule would let through).
+"""
+from __future__ import annotations
+
+import pytest
+
+from .tables import assert_both_labels, category_params, check
+
+# Kind 1: a naming left side is dropped, and every rule of a bare answer (the stated decimal) still applies.
+LABEL_THEN_APPROXIMATION = [
+    ("5", r"x = 5 \approx 7", False),
+    ("5", r"x = 5 \approx 5.0", True),
+    (r"\frac{1}{36}", r"x=\frac{1}{36}\approx0.5", False),
+    (r"\frac{1}{36}", r"x=\frac{1}{36}\approx0.028", True),
+    (r"\frac{1}{36}", r"x=\frac{1}{36}\approx0.027", True),  # cut toward zero
+    (r"\sqrt2", r"x=\sqrt2\approx1.5", False),
+    (r"\sqrt2", r"x=\sqrt2\approx1.41", True),
+    (r"\sqrt2", r"a_1=\sqrt2\approx1.41", True),
+    (r"\sqrt2", r"a_1=\sqrt2\approx1.5", False),
+    (r"\frac13", r"P(A) = \frac13 \approx 0.5", False),
+    (r"\frac13", r"P(A) = \frac13 \approx 0.33", True),
+    (r"2\pi", r"C = 2\pi \approx 6.28", True),
+    (r"2\pi", r"C = 2\pi \approx 6.5", False),
+    (r"\frac{7}{2}", r"y = \frac{7}{2} \approx 3.5", True),
+    (r"\frac{7}{2}", r"y = \frac{7}{2} \approx 4.5", False),
+]
+
+# Kind 2: a left side that names the value - a ratio of names, a subscripted or spelled-out name, a function value.
+NAMED_LEFT_SIDES = [
+    ("2:3", "A:B = 2:3", True),
+    ("2:3", "A:B = 4:6", True),
+    ("2:3", "A:B = 3:2", False),
+    ("11:21", "V_1:V_2 = 11:21", True),
+    ("11:21", "V_1:V_2 = 21:11", False),
+    (r"\frac{11}{21}", "V_1:V_2 = 11:21", True),
+    (r"\frac{11}{21}", "V_1:V_2 = 11:20", False),
+    ("3", "AB:BC = 3", True),
+    ("3", "AB:BC = 3:2", False),
+    ("7", "a_{10} = 7", True),
+    ("7", "a_{10} = 8", False),
+    ("12", r"V_{\text{cone}} = 12", True),
+    ("12", r"S_{n} = 13", False),
+    ("5", "g(-1) = 5", True),
+    ("5", "g(-1) = 6", False),
+    ("12", r"\text{Area} = 12", True),
+    ("12", r"\text{Area} = 12.5", False),
+    ("2", r"\frac{AB}{BC} = 2", True),
+    ("4", "2x = 4", False),  # an equation to solve still does not answer its solution
+    ("4", "x:2 = 4", False),  # a ratio with a number in it is not a name
+]
+
+# Kind 3: labelled values matched by label, or (one side bare) in the problem's order; `;` separates solutions.
+P_BA = "Find the values of $b$ and $a$, in that order."
+P_AB = "Find $a$ and $b$ and write them as an ordered pair $(a, b)$."
+SEVERAL_LABELLED_VALUES = [
+    ("(1,2)", "b=1, a=2", True, P_BA),
+    ("(1,2)", "b=2, a=1", False, P_BA),
+    ("(1,2)", "a=1, b=2", True, P_AB),
+    ("(1,2)", "b=2, a=1", True, P_AB),
+    ("(1,2)", "b=1, a=2", False, P_AB),
+    ("(1,2)", "b=1, a=2", True),  # no problem: the values in the order written
+    ("(1,2)", "y=2, x=1", True),  # coordinates keep x, y, z order
+    ("(1,2)", "y=1, x=2", False),
+    ("a=1, b=2", "b=2, a=1", True),
+    ("a=1, b=2", "b=1, a=2", False),
+    ("1, 2", "b=1, a=2", True),  # an unordered gold: the values as a set
+    ("1, 2", "b=1, a=3", False),
+    ("(5,2),(7,2)", "p=5,q=2; p=7,q=2", True),
+    ("(5,2),(7,2)", "p=7,q=2; p=5,q=2", True),
+    ("(5,2),(7,2)", "p=5,q=2; p=7,q=3", False),
+    ("(5,2),(7,2)", "p=2,q=5; p=2,q=7", False),
+    ("(5,2),(7,2)", "p=5,q=2", False),
+    ("(1,2,3),(3,2,1)", "x=1,y=2,z=3; x=3,y=2,z=1", True),
+    ("(1,2,3),(3,2,1)", "x=1,y=2,z=3; x=3,y=1,z=2", False),
+]
+
+# Kind 5: layout and text macros.
+LAYOUT = [
+    ("(11,7),(7,11)", "(11,7)or(7,11)", True),
+    ("(11,7),(7,11)", "(11,7)and(7,11)", True),
+    ("(11,7),(7,11)", "(11,7)or(7,12)", False),
+    ("5", r"\textnormal{5}", True),
+    ("5", r"\textnormal{6}", False),
+    (r"\text{east}", r"\textnormal{east}", True),
+    (r"\text{east}", r"\textnormal{west}", False),
+    ("14916", "14 {, }916", True),
+    ("14916", "14{ ,}916", True),
+    ("14916", "14 {, }917", False),
+    ("14916", "14 {, }91", False),
+    ("10000", r"\frac{70{,}000}{7}", True),
+    ("10000", r"\frac{70,000}{7}", True),
+    ("10000", r"\frac{70{,}000}{8}", False),
+    (r"\{1,2\}", r"\{1,000\}", False),  # escaped braces are a set, not a grouped number
+    ("20", r"\$20", True),
+    ("20", "USD 20", True),
+    ("20", r"20\text{ dollars}", True),
+    ("20", r"\$21", False),
+    (r"25\%", "25 pct", True),
+    (r"25\%", "25 percent", True),
+    ("25", "25 percent", True),
+    ("0.25", "25 pct", True),
+    (r"25\%", "26 percent", False),
+    ("0.25", "2.5 pct", False),
+]
+
+# Kind 6: membership and set algebra.
+MEMBERSHIP_AND_SET_ALGEBRA = [
+    ("(3,4]", r"\lambda \in (3,4]", True),
+    ("(3,4]", r"\lambda \in (3,4)", False),
+    ("(3,4]", r"x_0 \in (3,4]", True),
+    ("(3,4]", r"k\in[3,4]", False),
+    ("(0,1)\\cup(1,2)", r"(0,2)\setminus\{1\}", True),
+    ("(0,1)\\cup(1,2)", r"(0,2)\setminus\{1.5\}", False),
+    ("(0,1)\\cup(1,2]", r"(0,2]\setminus\{1\}", True),
+    ("(0,2)", r"(0,2]\setminus\{2\}", True),
+    ("(0,2]", r"(0,2]\setminus\{3\}", True),
+    ("[0,1]\\cup[2,3]", r"[0,3]\setminus(1,2)", True),
+    ("[0,1]\\cup[2,3]", r"[0,3]\setminus[1,2]", False),
+    ("[0,1)\\cup(2,3]", r"[0,3]\setminus[1,2]", True),
+    ("(-\\infty,0)\\cup(0,\\infty)", r"x\in\mathbb{R}\setminus\{0\}", True),
+    ("(-\\infty,0)\\cup(0,\\infty)", r"x\in\mathbb{R}\setminus\{1\}", False),
+    ("(-\\infty,2)\\cup(2,5)", r"(-\infty,5)\setminus\{2\}", True),
+    (r"\{1,2\}", r"x \in \{1, 2\}", True),
+    (r"\{1,2\}", r"x \in \{1, 3\}", False),
+]
+
+TABLES = {
+    "label-then-approximation": LABEL_THEN_APPROXIMATION,
+    "named-left-sides": NAMED_LEFT_SIDES,
+    "several-labelled-values": SEVERAL_LABELLED_VALUES,
+    "layout": LAYOUT,
+    "membership-and-set-algebra": MEMBERSHIP_AND_SET_ALGEBRA,
+}
+
+
+@pytest.mark.parametrize(("gold", "candidate", "expected", "problem"), category_params(TABLES))
+def test_style_pairs(gold: str, candidate: str, expected: bool, problem: str | None) -> None:
+    check(gold, candidate, expected, problem)
+
+
+def test_every_kind_has_true_and_false_rows() -> None:
+    assert_both_labels(TABLES)
