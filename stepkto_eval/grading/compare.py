@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 from .budget import Budget
@@ -188,8 +189,10 @@ _NOT_SCALAR = ("matrix", "seq", "list", "set", "rel", "union", "setminus", "empt
 class Comparer:
     """Holds the budget for one comparison; `compare` is the entry point."""
 
-    def __init__(self, budget: Budget, percent_question: bool = False, clock: bool = False):
+    def __init__(self, budget: Budget, percent_question: bool = False, clock: bool = False,
+                 problem: str | None = None):
         self.budget = budget
+        self.problem = problem  # labelled values against a bare tuple follow the problem's order
         self.clock = clock  # one side is a clock time `h:mm`: a colon is then not a ratio
         # A bare gold in a "what percent" problem is a percentage whose % sign the dataset dropped.
         self.percent_question = percent_question
@@ -299,7 +302,7 @@ class Comparer:
         g_named, c_named = _named_values(gold), _named_values(cand)
         if g_named and not c_named and (cand[0] == "list" or cand[0] == "seq" and cand[1] + cand[2] == "()"):
             # `x=1, y=2` is the pair (1, 2) written with its coordinate names.
-            return self.elementwise(_values_by_name(gold), cand[1] if cand[0] == "list" else cand[3], "tuple")
+            return self.elementwise(self.by_name(gold), cand[1] if cand[0] == "list" else cand[3], "tuple")
         if gold[0] == "list" and cand[0] == "seq":
             if cand[1] + cand[2] == "()" and len(cand[3]) > 2:
                 # `(1, 2, 3)` for the solutions `1, 2, 3`: three or more entries cannot be an interval.
@@ -309,7 +312,7 @@ class Comparer:
             # `-2, 1` or `x=-2, y=1` for the pair `(-2,1)`: the same sequence without its parentheses.
             if gold[1] + gold[2] != "()" or (_has(gold, "const") and not c_named):
                 return Outcome(False, "structure", "a list does not answer an interval")
-            return self.elementwise(gold[3], _values_by_name(cand) if c_named else cand[1], "tuple")
+            return self.elementwise(gold[3], self.by_name(cand) if c_named else cand[1], "tuple")
         golds, cands = _items(gold), _items(cand)
         if len(golds) == 1 and len(cands) > 1:
             if len(set(cands)) == len(cands) and all(self.compare(golds[0], c).equal for c in cands):
@@ -317,6 +320,11 @@ class Comparer:
                 return Outcome(True, "restatement", f"{len(cands)} renderings of the same value")
             return Outcome(False, "several-answers", f"{len(cands)} answers given for a single answer")
         return self.unordered(golds, cands)
+
+    def by_name(self, node: Node) -> tuple:
+        """Values of `x=1, y=2` (a list of distinct labels) in the order of `label_order`."""
+        values = {item[2][0][1]: item[2][1] for item in node[1]}
+        return tuple(values[name] for name in label_order(list(values), self.problem))
 
     def unordered(self, golds, cands) -> Outcome:
         if len(golds) != len(cands):
@@ -391,9 +399,32 @@ def _named_values(node: Node) -> bool:
     return len({i[2][0][1] for i in items}) == len(items)
 
 
-def _values_by_name(node: Node) -> tuple:
-    """Values of `y=2, x=1` in coordinate order (x, y): names sorted alphabetically, `\\theta` as theta."""
-    return tuple(item[2][1] for item in sorted(node[1], key=lambda item: item[2][0][1].lstrip("\\")))
+_CONVENTIONAL = ("x", "y", "z", "w", "r", "\\theta", "\\phi")  # coordinates: (x, y, z), polar (r, theta)
+_MATH_SPAN = re.compile(r"\$\$?([^$]{1,500})\$|\\\((.{1,500}?)\\\)", re.DOTALL)
+MAX_PROBLEM_CHARS = 20_000
+
+
+def label_order(names: list[str], problem: str | None) -> list[str]:
+    """The order in which labelled values (`b=1, a=2`) fill a bare tuple.
+
+    The problem's order when it names every label (inside its math when it has any: the article "a"
+    is not the unknown a); else the conventional order of coordinate names (`y=2, x=1` is (1, 2));
+    else the order written - never the labels sorted.
+    """
+    if problem and len(problem) <= MAX_PROBLEM_CHARS:
+        spans = " ".join(m.group(1) or m.group(2) for m in _MATH_SPAN.finditer(problem)) or problem
+        first = {}
+        for name in names:
+            hit = re.search(r"(?<![A-Za-z\\])" + re.escape(name) + r"(?![A-Za-z])", spans)
+            if hit is None:
+                break
+            first[name] = hit.start()
+        else:
+            if len(set(first.values())) == len(names):
+                return sorted(names, key=first.__getitem__)
+    if all(name in _CONVENTIONAL for name in names):
+        return sorted(names, key=_CONVENTIONAL.index)
+    return names
 
 
 def _difference(rel: Node) -> Node:

@@ -187,7 +187,7 @@ def _decide(g: Prepared, c: Prepared, problem: str | None, budget: Budget) -> Ve
         return _verdict(False, "degrees", "one side is in degrees, the other in radians", g, c)
     percent_question = bool(problem and _PERCENT_QUESTION.search(problem))
     clock = bool(TIME.fullmatch(g.clean) or TIME.fullmatch(c.clean))
-    outcome = Comparer(budget, percent_question, clock).compare(g.node, _engineering_j(g.node, c.node))
+    outcome = Comparer(budget, percent_question, clock, problem).compare(g.node, _engineering_j(g.node, c.node))
     return _verdict(outcome.equal, outcome.rule, outcome.reason, g, c)
 
 

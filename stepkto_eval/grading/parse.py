@@ -66,11 +66,24 @@ class Parser(LatexCommands):
 
     # -- grammar -------------------------------------------------------------------------------
     def answer(self) -> Node:
-        items = self.items(closers=())
-        if self.peek() is not None:
-            raise ParseError(f"unexpected {self.peek().raw!r}")
-        if not items:
+        groups: list[list[Node]] = [[]]  # entries between top-level semicolons
+        while self.peek() is not None:
+            groups[-1].append(self.union())
+            if self.at("OP", ";"):
+                self.take()
+                groups.append([])
+            elif self.at("OP", ","):
+                self.take()
+            elif self.peek() is not None:
+                raise ParseError(f"unexpected {self.peek().raw!r}")
+        groups = [group for group in groups if group]
+        if not groups:
             raise ParseError("empty answer")
+        if len(groups) > 1 and any(len(group) > 1 for group in groups):
+            # `p=5, q=2; p=7, q=2`: semicolons separate solutions, commas the values of one solution.
+            items = [group[0] if len(group) == 1 else _solution(group) for group in groups]
+        else:
+            items = [item for group in groups for item in group]
         return items[0] if len(items) == 1 else ("list", tuple(items))
 
     def items(self, closers: tuple) -> list[Node]:
@@ -329,6 +342,13 @@ class Parser(LatexCommands):
         if len(items) == 1:
             raise ParseError("mismatched brackets")
         return ("seq", opener, closer, tuple(items))
+
+def _solution(values: list[Node]) -> Node:
+    """One solution of several values: labelled values stay a list (matched by label), bare ones a tuple."""
+    if all(v[0] == "rel" and v[1] == ("=",) and v[2][0][0] == "sym" for v in values):
+        return ("list", tuple(values))
+    return ("seq", "(", ")", tuple(values))
+
 
 def _is_natural(value: Fraction) -> bool:
     return value.denominator == 1 and value >= 0
