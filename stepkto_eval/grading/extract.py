@@ -45,6 +45,20 @@ _THINK_ANY = re.compile(r"</?think>", re.IGNORECASE)
 _TAG_OPEN = re.compile(r"<answer>", re.IGNORECASE)
 _TAG_CLOSE = re.compile(r"</answer>", re.IGNORECASE)
 
+# "The answer is" / "Answer:" in French, German, Spanish, Portuguese, Russian, Arabic, Hindi, Chinese,
+# Japanese and Korean (our own list of the usual phrasings; every branch is a fixed phrase with bounded
+# gaps, so the search stays linear). Hindi avoids `\b`: its vowel signs are not word characters.
+_COLON = r"[ \t*_\u00a0\u202f]*[:：]"
+_FOREIGN = (
+    r"\b(?:(?:la\s+)?(?:bonne\s+)?réponse(?:\s+finale)?\s+est|réponse(?:\s+finale)?" + _COLON
+    + r"|(?:die\s+)?(?:endgültige\s+|richtige\s+)?antwort\s+(?:ist|lautet)|(?:endgültige\s+)?antwort" + _COLON
+    + r"|(?:la\s+)?respuesta(?:\s+final|\s+correcta)?\s+es|respuesta(?:\s+final)?" + _COLON
+    + r"|resposta(?:\s+final|\s+correta)?\s+é|resposta(?:\s+final)?" + _COLON
+    + r"|(?:окончательный\s+)?ответ(?:\s*[—–]|\s+(?:равен|будет|является))|(?:окончательный\s+)?ответ" + _COLON
+    + r"|(?:الإجابة|الجواب)(?:\s+(?:النهائية|الصحيحة))?(?:\s+(?:هي|هو)|" + _COLON + r"))"
+    + r"|(?:अंतिम\s+)?उत्तर(?:\s+है|" + _COLON + r")"
+    + r"|答え(?:は|" + _COLON + r")|^[ \t]*答[:：]|정답(?:은|" + _COLON + r")"
+)
 # Marker heads only (the answer is cut afterwards within MAX_ANSWER_CHARS), so finditer stays linear.
 _MARKER = re.compile(
     r"(?:\b(?:final\s+)?(?:answers?|option|choice)(?:\s+to\s+(?:the|this)\s+(?:problem|question))?"
@@ -53,7 +67,8 @@ _MARKER = re.compile(
     r"|^[ \t>#*_-]*answer\b[ \t*_]*[:：]"  # "Answer: 12", "**Answer:** 12" at a line start
     r"|^[ \t>#*_-]*final\s+answer[ \t*_:：]*$"  # a "### Final Answer" heading; the answer follows
     r"|^[ \t]*####[ \t]*(?=[-+$\\.\d])(?!\d+[.)]\s+[A-Za-z])"  # GSM8K "#### 72", not "#### 1. Setup"
-    r"|答案(?:是|为|[:：]))",
+    r"|答案(?:是|为|[:：]))"
+    r"|(?P<foreign>" + _FOREIGN + ")",
     re.IGNORECASE | re.MULTILINE,
 )
 # "option (C) is correct": the answer comes before its marker. The "option"/"choice" word is required,
@@ -63,7 +78,7 @@ _CHOICE_IS_CORRECT = re.compile(
 )
 # Where an answer's sentence stops (outside math): end of sentence or line, an explanation, a Minerva coda.
 _STOP = (
-    r"[.;!?](?=\s|$)|\n"
+    r"[.;!?](?=\s|$)|[。！？؟।]|\n"
     r"|,?\s+(?:because|since|as|which|where|so|hence|thus|therefore|for)\b"
     r"|\s\((?=[A-Za-z]{3,}\b|i\.e\.|e\.g\.)|\.?\s*I hope it is correct"
 )
@@ -71,14 +86,15 @@ _STOP = (
 _TOKEN = re.compile(rf"\\[\\$]|(?P<math>\$\$|\$|\\[()\[\]])|(?P<stop>{_STOP})", re.IGNORECASE)
 _CLOSER = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
 _FILLER = re.compile(  # words between a marker and its answer: "the answer is therefore 9"
-    r"^(?:(?:therefore|thus|then|so|simply|just|clearly|indeed|exactly|equal\s+to|that|as\s+follows)\b"
+    r"^(?:(?:therefore|thus|then|so|simply|just|clearly|indeed|exactly|equal\s+to|that|as\s+follows"
+    r"|donc|alors|also|daher|somit|entonces|por\s+lo\s+tanto|portanto|итак|тогда)\b"
     r"[\s,:]*)+",
     re.IGNORECASE,
 )
 _DIGIT = re.compile(r"\d")
 _COPULA = re.compile(r"\s(?:is|are|equals|was|were)(?:\s|$)", re.IGNORECASE)
 _NOT_AN_ANSWER = re.compile(
-    r"(?:not|n't)\b.*|(?:in)?correct|right|wrong|valid|invalid|consistent|confirmed|verified|reasonable"
+    r"(?:not|n't|nicht|pas|no|não|не)\b.*|(?:in)?correct[ae]?|correta|richtig|falsch|верн\w*|правильн\w*|неверн\w*|right|wrong|valid|invalid|consistent|confirmed|verified|reasonable"
     r"|as follows|below|above|given by|the following|clear|obvious|unknown|unclear",
     re.IGNORECASE | re.DOTALL,
 )
@@ -244,7 +260,7 @@ def _tidy(segment: str) -> str | None:
     """
     segment = _FILLER.sub("", segment.replace("**", "").strip())
     _, end, stop = _scan(segment)
-    if stop == "?":
+    if stop in ("?", "？", "؟"):
         return None  # "so the answer is 5? Let me check" asks, it does not answer
     sentence = _after_copula(segment[:end].strip()).strip()
     if sentence.startswith("$") and sentence.count("$") == 1:
