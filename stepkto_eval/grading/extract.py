@@ -92,7 +92,9 @@ _FILLER = re.compile(  # words between a marker and its answer: "the answer is t
     re.IGNORECASE,
 )
 _DIGIT = re.compile(r"\d")
-_COPULA = re.compile(r"\s(?:is|are|equals|was|were)(?:\s|$)", re.IGNORECASE)
+_COPULA = re.compile(  # English, and the copulas of the languages `_FOREIGN` covers that put it before the value
+    r"\s(?:is|are|equals|was|were|est|ist|lautet|es|é|равен|равна|равно|هي|هو)(?:\s|$)", re.IGNORECASE
+)
 _NOT_AN_ANSWER = re.compile(
     r"(?:not|n't|nicht|pas|no|não|не)\b.*|(?:in)?correct[ae]?|correta|richtig|falsch|верн\w*|правильн\w*|неверн\w*|right|wrong|valid|invalid|consistent|confirmed|verified|reasonable"
     r"|as follows|below|above|given by|the following|clear|obvious|unknown|unclear",
