@@ -7,23 +7,114 @@ list of them, compared in any order by `compare.py`.  `x > 3` is (3, inf), `1 < 
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import lru_cache
 
 import mpmath
 
 from .budget import GradingError
-from .evaluate import DPS, approx, free_symbols, precision
+from .evaluate import DPS, approx, exact, free_symbols, precision
 from .parse import Node
 from .values import close
 
 _INF = ("const", "inf")
 
 
+_FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
+# Exact test points of `polynomial`: a degree-2 fit that holds at all seven is the polynomial itself unless the
+# answer hides a degree-7 term vanishing exactly here (nobody writes that).
+_POINTS = tuple(Fraction(p) for p in (0, 1, -1, 2, -3, Fraction(1, 3), 10))
+
+
+@lru_cache(maxsize=2048)  # the same inequality is solved for interval_like, to_interval and constrained
+def polynomial(node: Node, name: str) -> tuple[Fraction, Fraction, Fraction] | None:
+    """(a, b, c) with `node` = a*name^2 + b*name + c (exact rationals), or None when it is not such a polynomial."""
+    try:
+        values = [exact(node, None, {name: point}) for point in _POINTS]
+    except (GradingError, ArithmeticError, ValueError, TypeError, RecursionError):
+        return None
+    c, a = values[0], (values[1] + values[2]) / 2 - values[0]
+    b = (values[1] - values[2]) / 2
+    if any(a * p * p + b * p + c != v for p, v in zip(_POINTS, values, strict=True)):
+        return None
+    return a, b, c
+
+
+def _is_quantity(node: Node) -> bool:
+    """What an inequality bounds: a variable, or a function value written `f(x)` (`0 < f(x) < 1`)."""
+    if node[0] == "sym":
+        return True
+    if node[0] != "mul" or len(node[1]) != 2 or node[1][0][0] != "sym":
+        return False
+    argument = node[1][1]
+    return argument[0] == "sym" or argument[0] == "seq" and all(item[0] == "sym" for item in argument[3])
+
+
+def linearize(node: Node) -> Node:
+    """`-x > -1` -> `x < 1`, `3 < 2x + 1 \\le 7` -> `1 < x \\le 3`: an inequality whose only non-constant side is
+    linear in one variable (rational coefficients) is solved for it; anything else is returned unchanged."""
+    if node[0] != "rel" or any(op in ("=", "!=") for op in node[1]) or len(node[1]) > 2:
+        return node
+    ops, operands = node[1], node[2]
+    varying = [k for k, operand in enumerate(operands) if free_symbols(operand)]
+    if len(varying) != 1 or _is_quantity(operands[varying[0]]):
+        return node
+    k = varying[0]
+    names = free_symbols(operands[k])
+    if len(names) != 1 or len(ops) == 2 and k != 1:
+        return node
+    (name,) = names
+    fit = polynomial(operands[k], name)
+    if fit is None or fit[0] != 0 or fit[1] == 0:
+        return node
+    _, slope, offset = fit
+    solved = tuple(("sym", name) if j == k else ("div", ("add", (operand, ("num", -offset))), ("num", slope))
+                   for j, operand in enumerate(operands))
+    return ("rel", tuple(_FLIP[op] for op in ops) if slope < 0 else ops, solved)
+
+
+def quadratic_intervals(node: Node) -> list[Node] | None:
+    """`x^2 < 9` -> (-3, 3); `x^2 - 3x + 2 \\ge 0` -> (-inf, 1] U [2, inf): one inequality between a degree-2
+    polynomial in one variable (rational coefficients) and a constant, solved exactly (roots may be surds).
+
+    An empty solution set or a single point is not read (None); the whole line and the line minus a point are."""
+    if node[0] != "rel" or len(node[1]) != 1 or node[1][0] not in _FLIP:
+        return None
+    (op,), (left, right) = node[1], node[2]
+    names = free_symbols(left) | free_symbols(right)
+    if len(names) != 1:
+        return None
+    (name,) = names
+    fit = polynomial(("add", (left, ("neg", right))), name)
+    if fit is None or fit[0] == 0:
+        return None
+    a, b, c = fit
+    if a < 0:
+        a, b, c, op = -a, -b, -c, _FLIP[op]
+    disc = b * b - 4 * a * c
+    line = ("seq", "(", ")", (("neg", _INF), _INF))
+    if disc < 0:
+        return [line] if op in (">", ">=") else None
+    if disc == 0:
+        root = ("num", -b / (2 * a))
+        if op == ">=":
+            return [line]
+        return [("seq", "(", ")", (("neg", _INF), root)), ("seq", "(", ")", (root, _INF))] if op == ">" else None
+    surd = ("root", ("num", disc), ("num", Fraction(2)))
+    low = ("div", ("add", (("num", -b), ("neg", surd))), ("num", 2 * a))
+    high = ("div", ("add", (("num", -b), surd)), ("num", 2 * a))
+    closed = op in ("<=", ">=")
+    if op in ("<", "<="):
+        return [("seq", "[" if closed else "(", "]" if closed else ")", (low, high))]
+    return [("seq", "(", "]" if closed else ")", (("neg", _INF), low)), ("seq", "[" if closed else "(", ")", (high, _INF))]
+
+
 def to_interval(node: Node) -> Node | None:
     """`x > 3` -> ("seq", "(", ")", (3, inf)); `1 < x <= 2` -> (1, 2]; None if not such an inequality."""
     if node[0] != "rel" or any(op in ("=", "!=") for op in node[1]):
         return None
+    node = linearize(node)
     ops, operands = node[1], node[2]
-    syms = [k for k, operand in enumerate(operands) if operand[0] == "sym"]
+    syms = [k for k, operand in enumerate(operands) if _is_quantity(operand) and free_symbols(operand)]
     if len(syms) != 1:
         return None
     k = syms[0]
@@ -64,8 +155,32 @@ def _positive_constant(node: Node) -> bool:
         return False
 
 
+def _abs_chain(node: Node) -> list[Node] | None:
+    """`1 \\le |z| \\le 2` read over the reals: [-2, -1] U [1, 2] (constant bounds 0 < low < high)."""
+    ops, operands = node[1], node[2]
+    if len(ops) != 2 or ops[0] not in _FLIP or ops[0][0] != ops[1][0] or operands[1][0] != "abs":
+        return None
+    low, high = (operands[0], operands[2]) if ops[0][0] == "<" else (operands[2], operands[0])
+    low_closed, high_closed = (ops[0], ops[1]) if ops[0][0] == "<" else (ops[1], ops[0])
+    low_closed, high_closed = low_closed in ("<=", ">="), high_closed in ("<=", ">=")
+    if not (_positive_constant(low) and _positive_constant(("add", (high, ("neg", low))))):
+        return None
+    inner, center = operands[1][1], ("num", Fraction(0))
+    if inner[0] == "add" and len(inner[1]) == 2 and inner[1][0][0] == "sym" and not free_symbols(inner[1][1]):
+        inner, center = inner[1][0], ("neg", inner[1][1])
+    if inner[0] != "sym":
+        return None
+    minus = lambda r: ("add", (center, ("neg", r)))  # noqa: E731
+    plus = lambda r: ("add", (center, r))  # noqa: E731
+    o, c = ("[" if high_closed else "("), ("]" if low_closed else ")")
+    return [("seq", o, c, (minus(high), minus(low))),
+            ("seq", "[" if low_closed else "(", "]" if high_closed else ")", (plus(low), plus(high)))]
+
+
 def _abs_intervals(node: Node) -> list[Node] | None:
     """`|x - c| < r` -> (c-r, c+r); `|x| \\ge r` -> (-inf, -r] U [r, inf) (for a constant r > 0)."""
+    if node[0] == "rel" and len(node[1]) == 2:
+        return _abs_chain(node)
     if node[0] != "rel" or len(node[1]) != 1 or node[1][0] not in ("<", "<=", ">", ">="):
         return None
     (op,), (left, right) = node[1], node[2]
@@ -212,7 +327,8 @@ def as_intervals(node: Node) -> list[Node] | None:
                 return None
             out.extend(pieces)
             continue
-        split = _not_equal_intervals(part) or _abs_intervals(part)
+        split = _not_equal_intervals(part) or _abs_intervals(part) or (
+            quadratic_intervals(part) if to_interval(part) is None else None)
         if split is not None:
             out.extend(split)
             continue
@@ -275,14 +391,19 @@ def constrained(node: Node) -> frozenset:
     """The variables that inequalities bound: {x} for `x > 2a`, `x < 1 \\text{ or } x > 2`; {} for `(1, 2)`."""
     if node[0] in ("list", "union"):
         return frozenset().union(*(constrained(part) for part in node[1]))
-    return frozenset(o[1] for o in node[2] if o[0] == "sym") if node[0] == "rel" else frozenset()
+    if node[0] != "rel":
+        return frozenset()
+    node = linearize(node)  # `-y > -1` bounds y
+    names = frozenset(o[1] for o in node[2] if o[0] == "sym")
+    return names or frozenset(n for o in node[2] if o[0] != "sym" and _is_quantity(o) for n in free_symbols(o))
 
 
 def interval_like(node: Node) -> bool:
     if node[0] in ("union", "setminus"):
         return True
     if node[0] == "rel":
-        return any(f(node) is not None for f in (to_interval, _not_equal_intervals, _abs_intervals))
+        return any(f(node) is not None
+                   for f in (to_interval, _not_equal_intervals, _abs_intervals, quadratic_intervals))
     if node[0] == "list":  # `x \\le -3, x \\ge 3` ("... or ...") lists the pieces of a union
         return all(item[0] == "rel" and interval_like(item) for item in node[1])
     return node[0] == "seq" and len(node[3]) == 2

@@ -91,8 +91,8 @@ MAX_WRAPPERS = 8
 _THOUSANDS_COMMA = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")
 _THOUSANDS_SPACE = re.compile(r"[+-]?[1-9]\d{0,2}(?: \d{3})+(?:\.\d+)?")
 # Words that follow a number as its unit or counted noun ("5 cm", "12 \text{ cents}", "3 ways").
-_TEXT_TAIL = re.compile(
-    r"\s*" + _TEXT_CMD + r"\s*\{\s*[A-Za-z][A-Za-z .'/-]*\}(?:\s*\^\s*\{?[23]\}?)?(?:\s*/\s*[A-Za-z]+)?\s*$"
+_TEXT_TAIL = re.compile(  # `(?<!\s)`: start only where a run of spaces starts (linear on long runs)
+    r"(?<!\s)\s*" + _TEXT_CMD + r"\s*\{\s*[A-Za-z][A-Za-z .'/-]*\}(?:\s*\^\s*\{?[23]\}?)?(?:\s*/\s*[A-Za-z]+)?\s*$"
 )
 _WORD_TAIL = re.compile(
     r"(?:(?<=[\d}\)|.%])|(?<=\\pi))(\s*)(?<![\\A-Za-z])[A-Za-z]{2,}\.?(?:\s*/\s*[A-Za-z]+)?(?:\s+[A-Za-z]{2,}\.?)*"
@@ -283,7 +283,9 @@ def clean(text: str) -> str:
     text = _TIME_SUFFIX.sub(lambda m: f"{m.group(1)} {(m.group(2) or m.group(3)).lower()}m", text)
     text = unwrap_inner_boxes(strip_wrappers(repeating_ellipsis(text)))
     text = _DROP_MACROS.sub(" ", text)
-    text = re.sub(r"\s*(?<!\\)\\!\s*", "", text)  # `11,\! 111`: a negative thin space binds the digits
+    # `11,\! 111`: a negative thin space binds the digits. A match starts only where a run of spaces starts
+    # (`(?<!\s)`), so a long run is scanned once rather than from each of its positions (that was quadratic).
+    text = re.sub(r"(?<!\s)\s*(?<!\\)\\!\s*", "", text)
     text = _SPACING.sub(" ", text)
     text = re.sub(r"(?<=\d)\{([,.])\}", r"\1", text)  # `10{,}080`, `3{.}5`
     # `14 {, }916`, `14{ ,}916`: a braced comma typed with stray spaces is still a thousands separator

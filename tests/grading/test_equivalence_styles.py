@@ -130,12 +130,65 @@ MEMBERSHIP_AND_SET_ALGEBRA = [
     (r"\{1,2\}", r"x \in \{1, 3\}", False),
 ]
 
+# Kind 4: inequalities solved for their variable - a negated or scaled variable, a function value or an
+# absolute value as the bounded quantity, chains written in either direction.
+INEQUALITIES_WITH_ALGEBRA = [
+    ("x<1", "-x>-1", True),
+    ("x<1", "-x>1", False),
+    (r"(-\infty,1)", "-x>-1", True),
+    (r"(-\infty,1]", "-x>-1", False),
+    ("x>2", "2x>4", True),
+    ("x>2", "2x>2", False),
+    ("x>-2", "-2x<4", True),
+    ("x>-2", "-2x>4", False),
+    ("[1,3)", r"3 \le 2x+1 < 7", True),
+    ("[1,3)", r"7 > 2x+1 \ge 3", True),
+    ("[1,3)", r"3 < 2x+1 < 7", False),
+    ("(-2,1]", r"-1 \le -x < 2", True),
+    ("(-2,1]", r"-1 < -x \le 2", False),
+    ("x<1", "-y>-1", False),  # bounds another variable
+    ("(1,3)", "3>x>1", True),
+    ("(1,3)", "3>x>2", False),
+    ("(0,1)", "0<f(x)<1", True),
+    ("(0,1]", "0<f(x)<1", False),
+    (r"[-2,-1]\cup[1,2]", r"1\le|z|\le2", True),
+    ("[1,2]", r"1\le|z|\le2", False),
+    (r"(-4,-2)\cup(2,4)", r"2<|x|<4", True),
+    (r"(-4,-2]\cup[2,4)", r"2<|x|<4", False),
+]
+
+# Kind 7 (the part our own parser now decides): polynomial inequalities of degree 2, solved exactly.
+QUADRATIC_INEQUALITIES = [
+    ("(-3,3)", "x^2<9", True),
+    ("(-3,3)", r"x^2\le9", False),
+    ("[-3,3]", r"x^2\le9", True),
+    (r"(-\infty,-3)\cup(3,\infty)", "x^2>9", True),
+    (r"(-\infty,-3]\cup[3,\infty)", "x^2>9", False),
+    ("(1,2)", "x^2-3x+2<0", True),
+    ("(1,2)", "x^2-3x+2>0", False),
+    (r"(-\infty,1]\cup[2,\infty)", r"x^2-3x+2\ge0", True),
+    ("(1,2)", "-x^2+3x-2>0", True),
+    ("(1,2)", "(x-1)(x-2)<0", True),
+    ("(1,2)", "(x-1)(x-3)<0", False),
+    (r"(-\sqrt2,\sqrt2)", "x^2<2", True),
+    (r"(-1.41,1.41)", "x^2<2", False),
+    (r"(1-\sqrt3, 1+\sqrt3)", "x^2-2x-2<0", True),
+    (r"(-\infty,\infty)", "x^2+1>0", True),
+    (r"(-\infty,2)\cup(2,\infty)", "(x-2)^2>0", True),
+    (r"(-\infty,\infty)", "(x-2)^2>0", False),
+    ("(-3,3)", "y^2<9", True),  # one variable, bounded by the gold's interval
+    ("x>3", "x^2>9", False),
+    ("(0,4)", "x^3<64", False),  # x^3 < 64 is (-inf, 4)
+]
+
 TABLES = {
     "label-then-approximation": LABEL_THEN_APPROXIMATION,
     "named-left-sides": NAMED_LEFT_SIDES,
     "several-labelled-values": SEVERAL_LABELLED_VALUES,
     "layout": LAYOUT,
     "membership-and-set-algebra": MEMBERSHIP_AND_SET_ALGEBRA,
+    "inequalities-with-algebra": INEQUALITIES_WITH_ALGEBRA,
+    "quadratic-inequalities": QUADRATIC_INEQUALITIES,
 }
 
 

@@ -43,9 +43,14 @@ def test_abs_greater_than_is_two_rays():
     assert pieces[0][3][0] == neg(INF) and pieces[1][3][1] == INF
 
 
-@pytest.mark.parametrize("text", ["|x|<-3", "|x|<0", "|x^2|<9", "|2x|<6"])
+@pytest.mark.parametrize("text", ["|x|<-3", "|x|<0", "|2x|<6", "|x^3|<8"])
 def test_abs_forms_we_do_not_solve_are_not_intervals(text):
     assert not interval_like(parse_math(clean(text)))
+
+
+def test_abs_of_a_square_is_solved_as_the_square():
+    # |x^2| equals x^2 at every point, so it is the quadratic inequality x^2 < 9 (checker 1.1).
+    assert intervals("|x^2|<9") == intervals("x^2<9") and len(intervals("x^2<9")) == 1
 
 
 def test_not_equal_plus_minus_excludes_both_points():
