@@ -181,6 +181,38 @@ QUADRATIC_INEQUALITIES = [
     ("(0,4)", "x^3<64", False),  # x^3 < 64 is (-inf, 4)
 ]
 
+# Kind 7: determinants of written-out matrices, sums and products with concrete bounds, binomials with symbols.
+DETERMINANTS_SUMS_BINOMIALS = [
+    ("6", r"\det\begin{pmatrix}1&2\\3&12\end{pmatrix}", True),
+    ("7", r"\det\begin{pmatrix}1&2\\3&12\end{pmatrix}", False),
+    ("-2", r"\begin{vmatrix}1&2\\3&4\end{vmatrix}", True),
+    ("2", r"\begin{vmatrix}1&2\\3&4\end{vmatrix}", False),
+    (r"\begin{pmatrix}1&2\\3&4\end{pmatrix}", r"\begin{vmatrix}1&2\\3&4\end{vmatrix}", False),  # a number, not a matrix
+    ("ad-bc", r"\det\begin{pmatrix}a&b\\c&d\end{pmatrix}", True),
+    ("ad+bc", r"\det\begin{pmatrix}a&b\\c&d\end{pmatrix}", False),
+    ("-3", r"\det\begin{bmatrix}2&0&1\\1&1&0\\0&3&1\end{bmatrix}", False),
+    ("5", r"\det\begin{bmatrix}2&0&1\\1&1&0\\0&3&1\end{bmatrix}", True),
+    ("15", r"\sum_{k=1}^{5} k", True),
+    ("16", r"\sum_{k=1}^{5} k", False),
+    ("55", r"\sum_{k=1}^{5} k^2", True),
+    ("15", r"\sum_{k=1}^{5} k^2", False),
+    ("16", r"\sum_{k=1}^{3} k^2 + 2", True),  # the summand is the following term, as TeX renders it
+    ("28", r"\sum_{k=1}^{3} k^2 + 2", False),
+    ("15", r"\sum^{3}_{j=0} 2^j", True),
+    ("36", r"\sum_{i=1}^{3}\sum_{j=1}^{3} i j", True),
+    (r"\frac{3}{4}", r"\sum_{k=1}^{3} \frac{1}{k(k+1)}", True),
+    (r"\frac{3}{4}", r"\sum_{k=1}^{4} \frac{1}{k(k+1)}", False),
+    ("120", r"\prod_{k=1}^{5} k", True),
+    ("24", r"\prod_{k=1}^{5} k", False),
+    ("500500", r"\sum_{k=1}^{1000} k", True),
+    ("500500", r"\sum_{i=1}^{100}\sum_{j=1}^{100}\sum_{k=1}^{100} i j k", False),  # wrong, and refused (too large to write out)
+    (r"\frac{n(n-1)}{2}", r"\binom{n}{2}", True),
+    (r"\frac{n(n-1)}{6}", r"\binom{n}{3}", False),
+    (r"\frac{(n+1)n}{2}", r"\binom{n+1}{2}", True),
+    (r"\frac{n!}{k!(n-k)!}", r"\binom{n}{k}", True),
+    (r"\frac{n!}{k!}", r"\binom{n}{k}", False),
+]
+
 TABLES = {
     "label-then-approximation": LABEL_THEN_APPROXIMATION,
     "named-left-sides": NAMED_LEFT_SIDES,
@@ -189,6 +221,7 @@ TABLES = {
     "membership-and-set-algebra": MEMBERSHIP_AND_SET_ALGEBRA,
     "inequalities-with-algebra": INEQUALITIES_WITH_ALGEBRA,
     "quadratic-inequalities": QUADRATIC_INEQUALITIES,
+    "determinants-sums-binomials": DETERMINANTS_SUMS_BINOMIALS,
 }
 
 
