@@ -127,8 +127,8 @@ def _named(node: Node) -> bool:
         return all(item[0] == "sym" for item in node[3])
     if kind == "add":
         return all(_named(term[1] if term[0] == "neg" else term) for term in node[1])
-    if kind in ("div", "colon"):  # `x/y = 3`, `A:B = 2:3`: a ratio of named quantities
-        return _named(node[1]) and _named(node[2])
+    if kind in ("div", "colon"):  # `x/y = 3`, `A:B = 2:3`, `AB:BC:CA = 3:4:5`: a ratio of named quantities
+        return all(_named(part) for part in node[1:])
     if kind == "mul":  # `AB`, `f(2)`, `f^{-1}(3)`; `AB^2 = 12` or `x^2y = 5` are equations to solve
         head, rest = node[1][0], node[1][1:]
         inverse = head[0] == "pow" and head[1][0] == "sym" and head[2] == ("neg", ("num", Fraction(1)))
@@ -230,11 +230,23 @@ class Comparer:
     def ratios(self, gold: Node, cand: Node) -> Outcome:
         """`a:b` is the ratio a/b (`1:4` = `2:8` = `\\frac14`), except for clock times (`4:30`)."""
         if gold[0] == cand[0]:
-            outcome = self.elementwise((gold[1], gold[2]), (cand[1], cand[2]), "ratio")
+            outcome = self.elementwise(gold[1:], cand[1:], "ratio")
             if outcome.equal or self.clock:
                 return outcome
         elif self.clock:
             return Outcome(False, "structure", "a clock time does not match a single value")
+        if len(gold) > 3 or len(cand) > 3:  # `3:4:5` = `6:8:10`: the same parts up to one common factor
+            if gold[0] != cand[0] or len(gold) != len(cand):
+                return Outcome(False, "ratio", "ratios with different numbers of parts")
+            zero = ("num", Fraction(0))
+            ref = next((k for k in range(1, len(gold)) if not compare_scalars(gold[k], zero, self.budget).equal), None)
+            if ref is None or compare_scalars(cand[ref], zero, self.budget).equal:
+                return Outcome(False, "ratio", "no common nonzero factor")  # `0:0:0` is no ratio of `3:4:5`
+            for g, c in zip(gold[1:], cand[1:], strict=True):
+                cross = compare_scalars(("mul", (g, cand[ref])), ("mul", (c, gold[ref])), self.budget)
+                if not cross.equal:
+                    return Outcome(False, "ratio", "different ratios")
+            return Outcome(True, "ratio", "the same ratio up to a common factor")
         quotient = lambda node: ("div", node[1], node[2]) if node[0] == "colon" else node  # noqa: E731
         outcome = compare_scalars(quotient(gold), quotient(cand), self.budget)
         return Outcome(outcome.equal, "ratio", "same ratio a:b = a/b" if outcome.equal else "different ratios")

@@ -71,7 +71,11 @@ def _prepare(text: str) -> Prepared:
 
 
 # An exact answer followed by its decimal value (`\\frac{1}{36} \\approx 0.028`), up to closing wrappers.
-_APPROXIMATION = re.compile(r"\\approx\s*([-+]?(?:\d+\.?\d*|\.\d+))[\s}$.)\\\]]*$")
+# A unit may follow the decimal (`\\approx 2.24 \\text{ cm}`); the search starts only at an `\\approx` or `≈`.
+_APPROXIMATION = re.compile(
+    r"(?:\\approx|\u2248)\s*([-+]?(?:\d+\.?\d*|\.\d+))"
+    r"(?:\s*\\(?:text|mathrm|mbox)\s*\{[^{}]{0,40}\}|\s+[A-Za-z]{1,12})?[\s}$.)\\\]]*$"
+)
 
 
 def _parse_clean(text: str) -> Prepared:

@@ -192,7 +192,12 @@ def _abs_intervals(node: Node) -> list[Node] | None:
     if inner[0] == "add" and len(inner[1]) == 2 and inner[1][0][0] == "sym" and not free_symbols(inner[1][1]):
         inner, center = inner[1][0], ("neg", inner[1][1])
     if inner[0] != "sym":
-        return None
+        # `|2x - 1| < 3`: a linear inside (rational coefficients) is |m| * |x - c| with c = -q/m.
+        names = free_symbols(inner)
+        fit = polynomial(inner, next(iter(names))) if len(names) == 1 else None
+        if fit is None or fit[0] != 0 or fit[1] == 0:
+            return None
+        center, right = ("num", -fit[2] / fit[1]), ("div", right, ("num", abs(fit[1])))
     low, high = ("add", (center, ("neg", right))), ("add", (center, right))
     if op in ("<", "<="):
         bracket = ("[", "]") if op == "<=" else ("(", ")")

@@ -27,7 +27,7 @@ _UNICODE = {
     "\u221a": r"\sqrt", "\u00b0": r"^\circ", "\u2264": r"\le ", "\u2265": r"\ge ", "\u2260": r"\ne ",
     "\u222a": r"\cup ", "\u2229": r"\cap ", "\u2205": r"\emptyset ", "\u00a0": " ", "\u2009": " ",
     "\u202f": " ", "\u00bd": r"\frac{1}{2}", "\u00bc": r"\frac{1}{4}", "\u00be": r"\frac{3}{4}",
-    "\u2208": r"\in ", "\u00b1": r"\pm ", "\u2032": "'", "\uff0c": ",", "\u00b2": "^2", "\u00b3": "^3",
+    "\u2208": r"\in ", "\u2248": r"\approx ", "\u00b1": r"\pm ", "\u2032": "'", "\uff0c": ",", "\u00b2": "^2", "\u00b3": "^3",
     "\u00b9": "^1", "\u20ac": " ", "\u00a3": " ", "\u00a5": " ", "\u20b9": " ",  # currency signs
     "\u2010": "-", "\u2011": "-", "\u2219": r"\cdot ", "\u2044": "/", "\u2215": "/", "\u211d": r"\mathbb{R}",
 }
@@ -70,6 +70,9 @@ _RENAMES = [
     (re.compile(r"\\dots|\\ldots|\\cdots"), r"\\dots "),
     (re.compile(r"\\(?:num|SI|qty)\s*\{([^{}]*)\}(?:\s*\{[^{}]*\})?"), r"\1 "),  # siunitx: `\SI{5}{cm}`
     (re.compile(r"(\\mathbb\s*\{?R\}?)\s*-\s*(?=\\\{)"), r"\1\\setminus "),  # R - {0}
+    (re.compile(r"(?<=[)\]])\s*-\s*(?=\\\{)"), r" \\setminus "),  # (0, 2) - {1}: an interval minus points
+    (re.compile(r"\\overline\s*\{\s*([A-Za-z]{1,3})\s*\}"), r"\1"),  # `\overline{AB}`: a segment's name
+    (re.compile(r"\{\s*\\(?:rm|bf|it|sf|tt)(?![A-Za-z])\s*([^{}]*)\}"), r"\\text{\1}"),  # `5{\rm cm}` (old font switch)
 ]
 _DEGREES = re.compile(
     r"(?<=\d)\^\s*\{?\s*o\s*\}?(?![A-Za-z])|"  # `90^o`: a letter o typed for the degree ring
@@ -82,7 +85,9 @@ _BARE_OVER = re.compile(r"^([^{}]+)\\over(?![a-zA-Z])([^{}]+)$")
 _MIXED_PLAIN = re.compile(r"(?<![\d./])(\d+)\s+(\d+)\s*/\s*(\d+)(?![\d.])")
 _SPACED_BRACED_COMMA = re.compile(r"(?<=\d) ?\{ ?, ?\} ?(?=\d{3}(?!\d))")
 _GROUPED_NUMBER = re.compile(r"(?<!\\)\{ ?([1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?) ?\}")
-_CURRENCY = re.compile(r"\\\$|\\euro|\\pounds|(?<![a-zA-Z])(?:USD|Rs\.?)")
+_CURRENCY = re.compile(
+    r"\\\$|\\euro|\\pounds|\\yen|(?<![a-zA-Z])(?:Rs\.?|US(?=\\\$)|(?:USD|EUR|GBP|INR|CAD|AUD|JPY|CNY|RMB)(?![a-zA-Z]))"
+)
 _TEXT_CMD = TEXT_CMD
 _TEXT_GROUP = re.compile(_TEXT_CMD + r"\s*\{([^{}]*)\}")
 _TEXT_OPEN = re.compile(_TEXT_CMD + r"\s*\{")
@@ -303,7 +308,7 @@ def clean(text: str) -> str:
     text = _MIXED_PLAIN.sub(r"\1\\frac{\2}{\3}", text)
     text = _CURRENCY.sub(" ", text)
     text = text.replace("\\%", "%")
-    text = re.sub(r"(?<![A-Za-z\\])(?:percent(?:age)?|pct)(?![A-Za-z])", "%", text)  # `25 pct`, `25 percent`
+    text = re.sub(r"(?<![A-Za-z\\])(?:percent(?:age)?|per cent|pct)(?![A-Za-z])", "%", text)  # `25 pct`, `25 percent`
     text = scale_words(text)
     text = strip_units(text)
     text = unwrap_text_commands(text)
@@ -355,16 +360,22 @@ def _drop_answer_prefix(text: str) -> str:
     return _MEMBERSHIP.sub("", text)
 
 
-_MEMBERSHIP = re.compile(r"^(?:[A-Za-z]|\\[a-z]{2,10})(?:_\{?[A-Za-z0-9]{1,3}\}?)? ?\\in(?![A-Za-z]) ?")
+_MEMBERSHIP = re.compile(  # at the start, or after a separator: `x \\in (1,2) \\text{ or } x \\in (3,4)`
+    r"(?:^|(?<=[,;] )|(?<=[,;])|(?<=\bor )|(?<=\band )|(?<=\\cup ))"
+    r"(?:[A-Za-z]|\\[a-z]{2,10})(?:_\{?[A-Za-z0-9]{1,3}\}?)? ?\\in(?![A-Za-z]) ?"
+)
 
 
 def connectives_to_commas(text: str) -> str:
     """`1 or 2`, `1 and 2` -> `1 , 2`: several answers are a list (hedges then fail against one gold).
 
     Between inequalities "or" is a union (`x<3 or x>5`), so `x>3 or x<5` is not read as (3, 5).
+    Between solutions of several labelled values (`x=1, y=2 or x=2, y=1`) it separates the solutions.
     """
     if _INEQUALITY.search(text):
         text = _CONNECTIVES.sub(lambda m: " \\cup " if m.group(0) == "or" else ",", text)
+    elif "=" in text and "," in text:
+        text = _CONNECTIVES.sub(";", text)
     return re.sub(r",(?:\s*,)+", ",", _CONNECTIVES.sub(",", text))
 
 

@@ -8,7 +8,7 @@ Nodes are plain tuples (hashable, cheap, comparable), first item the kind:
   ("fact", a)  ("deg", a)        ("pct", a)               ("abs", a)         ("binom", n, k)
   ("base", digits, base)         ("pm", a | None, b)      ("empty",)
   ("seq", open, close, items)    ("set", items)           ("list", items)    ("union", items)
-  ("rel", ops, operands)         ("matrix", rows)         ("colon", a, b)      ("setminus", a, b)
+  ("rel", ops, operands)         ("matrix", rows)         ("colon", a, b, ...)  ("setminus", a, b)
 
 Precedence follows LaTeX rendering: `2\\frac12` is the mixed number 5/2, `x^23` is x^2 * 3, `-x^2` is
 -(x^2), `\\sin 2x` is sin(2x), implicit multiplication binds like `*`, and `/` is left-associative.
@@ -23,6 +23,7 @@ from .lexer import Token, tokenize
 from .parse_latex import FUNCTIONS, GREEK, LatexCommands, Node, ParseError
 
 _RELATIONS = {"=": "=", "<": "<", ">": ">", "le": "<=", "ge": ">=", "ne": "!="}
+MAX_RATIO_PARTS = 8
 _PRIMARY_CMDS = {"frac", "sqrt", "binom", "pi", "infty", "emptyset", "{", "langle", "lfloor", "lceil", "mathbb"}
 
 
@@ -129,11 +130,11 @@ class Parser(LatexCommands):
 
     def ratio(self) -> Node:
         """`a:b`, also as a side of an equation (`A:B = 2:3`, `V_1:V_2 = 11:21`)."""
-        node = self.expr()
-        if self.at("OP", ":"):
+        parts = [self.expr()]
+        while self.at("OP", ":") and len(parts) < MAX_RATIO_PARTS:
             self.take()
-            return ("colon", node, self.expr())
-        return node
+            parts.append(self.expr())
+        return parts[0] if len(parts) == 1 else ("colon", *parts)  # `3:4:5` has three parts
 
     def expr(self) -> Node:
         terms = [self.unary()]

@@ -29,6 +29,13 @@ LABEL_THEN_APPROXIMATION = [
     (r"2\pi", r"C = 2\pi \approx 6.5", False),
     (r"\frac{7}{2}", r"y = \frac{7}{2} \approx 3.5", True),
     (r"\frac{7}{2}", r"y = \frac{7}{2} \approx 4.5", False),
+    (r"\sqrt5", "x = \\sqrt5 \u2248 2.24", True),  # the unicode sign
+    (r"\sqrt5", "x = \\sqrt5 \u2248 2.5", False),
+    (r"\sqrt5", r"x \approx 2.236", False),  # only an approximation: never an exact gold
+    (r"\sqrt5", r"x=\sqrt{5}\approx 2.24 \text{ cm}", True),
+    (r"\sqrt5", r"x=\sqrt{5}\approx 3.24 \text{ cm}", False),  # a unit after the decimal does not hide it
+    (r"2\sqrt2", r"AB = 2\sqrt{2} \approx 2.83", True),
+    (r"2\sqrt2", r"AB = 2\sqrt{2} \approx 2.9", False),
 ]
 
 # Kind 2: a left side that names the value - a ratio of names, a subscripted or spelled-out name, a function value.
@@ -53,6 +60,18 @@ NAMED_LEFT_SIDES = [
     ("2", r"\frac{AB}{BC} = 2", True),
     ("4", "2x = 4", False),  # an equation to solve still does not answer its solution
     ("4", "x:2 = 4", False),  # a ratio with a number in it is not a name
+    ("12", "[ABC] = 12", True),  # area in bracket notation
+    ("12", r"S_{\triangle ABC} = 12", True),
+    ("5", r"\overline{AB} = 5", True),
+    ("5", r"\overline{AB} = 6", False),
+    ("3:4:5", "AB:BC:CA = 3:4:5", True),
+    ("3:4:5", "6:8:10", True),
+    ("3:4:5", "3:5:4", False),
+    ("3:4:5", "0:0:0", False),
+    ("1:2:3", "1:2", False),
+    ("2n+1", "a_n = 2n+1", True),
+    ("2n+1", "a_n = 2n-1", False),
+    ("5", "x_1 + x_2 = 5", True),
 ]
 
 # Kind 3: labelled values matched by label, or (one side bare) in the problem's order; `;` separates solutions.
@@ -78,6 +97,10 @@ SEVERAL_LABELLED_VALUES = [
     ("(5,2),(7,2)", "p=5,q=2", False),
     ("(1,2,3),(3,2,1)", "x=1,y=2,z=3; x=3,y=2,z=1", True),
     ("(1,2,3),(3,2,1)", "x=1,y=2,z=3; x=3,y=1,z=2", False),
+    ("(1,2),(2,1)", r"x=1, y=2 \text{ or } x=2, y=1", True),
+    ("(1,2),(2,1)", r"x=1, y=2 \text{ or } x=2, y=2", False),
+    ("(1,2),(2,1)", r"(x,y)=(1,2) \text{ or } (2,1)", True),
+    ("(1,2),(2,1)", r"(x,y)=(1,2) \text{ or } (2,2)", False),
 ]
 
 # Kind 5: layout and text macros.
@@ -107,6 +130,26 @@ LAYOUT = [
     ("0.25", "25 pct", True),
     (r"25\%", "26 percent", False),
     ("0.25", "2.5 pct", False),
+    ("1000", r"\$1{,}000", True),
+    ("1000000", r"1{,}000{,}000", True),
+    ("12345.67", r"12{,}345.67", True),
+    ("12345.67", r"12{,}345.76", False),
+    ("20", r"20 \text{USD}", True),
+    ("20", r"US\$20", True),
+    ("20", "INR 20", True),
+    ("20", "\u00a320", True),
+    ("20", r"\pounds 20", True),
+    ("20", "Rs 20", True),
+    ("20", r"\$ 20.00", True),
+    ("20", "20.00 dollars", True),
+    ("20", "20.50 dollars", False),
+    (r"25\%", "25 per cent", True),
+    (r"25\%", r"25\ \text{percent}", True),
+    (r"25\%", r"25 \mathrm{pct}", True),
+    (r"25\%", "52 per cent", False),
+    ("5", r"5{\rm cm}", True),
+    ("5", r"6{\rm cm}", False),
+    ("5", r"\textsf{5}", True),
 ]
 
 # Kind 6: membership and set algebra.
@@ -128,6 +171,15 @@ MEMBERSHIP_AND_SET_ALGEBRA = [
     ("(-\\infty,2)\\cup(2,5)", r"(-\infty,5)\setminus\{2\}", True),
     (r"\{1,2\}", r"x \in \{1, 2\}", True),
     (r"\{1,2\}", r"x \in \{1, 3\}", False),
+    ("(0,1)\\cup(1,2)", r"(0,2) - \{1\}", True),
+    ("(0,1)\\cup(1,2)", r"(0,2) - \{2\}", False),
+    ("(0,1)\\cup(1,2)", r"(0,2) \backslash \{1\}", True),
+    ("(1,2)\\cup(3,4)", r"x \in (1,2) \text{ or } x \in (3,4)", True),
+    ("(1,2)\\cup(3,4)", r"x \in (1,2) \text{ or } x \in (3,5)", False),
+    ("(1,2)\\cup(3,4)", r"x \in (1,2) \cup (3,4)", True),
+    (r"[2,\infty)", r"x \in [2, \infty)", True),
+    (r"[2,\infty)", r"x \in (2, \infty)", False),
+    (r"(-\infty,\infty)", r"x \in \mathbb{R}", True),
 ]
 
 # Kind 4: inequalities solved for their variable - a negated or scaled variable, a function value or an
@@ -155,6 +207,17 @@ INEQUALITIES_WITH_ALGEBRA = [
     ("[1,2]", r"1\le|z|\le2", False),
     (r"(-4,-2)\cup(2,4)", r"2<|x|<4", True),
     (r"(-4,-2]\cup[2,4)", r"2<|x|<4", False),
+    ("(-1,2)", "|2x-1|<3", True),
+    ("(-1,2)", r"|2x-1|\le3", False),
+    (r"(-\infty,-1]\cup[2,\infty)", r"|2x-1|\ge3", True),
+    (r"(-\infty,-1)\cup(2,\infty)", r"|2x-1|\ge3", False),
+    ("x>3", "3-x<0", True),
+    ("x>3", "x-3>0", True),
+    ("x<3", "3-x>0", True),
+    ("x<3", "3-x<0", False),
+    ("x>2", r"\frac{x}{2}>1", True),
+    ("x>0", "f(x)>0", False),  # a function value is not the variable
+    (r"(0,\infty)", "f(x)>0", True),
 ]
 
 # Kind 7 (the part our own parser now decides): polynomial inequalities of degree 2, solved exactly.

@@ -43,9 +43,15 @@ def test_abs_greater_than_is_two_rays():
     assert pieces[0][3][0] == neg(INF) and pieces[1][3][1] == INF
 
 
-@pytest.mark.parametrize("text", ["|x|<-3", "|x|<0", "|2x|<6", "|x^3|<8"])
+@pytest.mark.parametrize("text", ["|x|<-3", "|x|<0", "|2x|<-6", "|x^3|<8", "|xy|<1"])
 def test_abs_forms_we_do_not_solve_are_not_intervals(text):
     assert not interval_like(parse_math(clean(text)))
+
+
+def test_abs_of_a_linear_form_is_solved():
+    # |2x - 1| < 3 is |x - 1/2| < 3/2 (checker 1.1).
+    assert intervals("|2x-1|<3") == [("seq", "(", ")", (
+        ("add", (num(Fraction(1, 2)), neg(("div", num(3), num(2))))), ("add", (num(Fraction(1, 2)), ("div", num(3), num(2))))))]
 
 
 def test_abs_of_a_square_is_solved_as_the_square():
