@@ -412,30 +412,40 @@ def _named_values(node: Node) -> bool:
 
 
 _CONVENTIONAL = ("x", "y", "z", "w", "r", "\\theta", "\\phi")  # coordinates: (x, y, z), polar (r, theta)
-_MATH_SPAN = re.compile(r"\$\$?([^$]{1,500})\$|\\\((.{1,500}?)\\\)", re.DOTALL)
+_QUESTION = re.compile(r"\b(?:find|compute|determine|what|which|solve|evaluate|give|express|enter|calculate)\b",
+                       re.IGNORECASE)
 MAX_PROBLEM_CHARS = 20_000
 
 
-def label_order(names: list[str], problem: str | None) -> list[str]:
-    """The order in which labelled values (`b=1, a=2`) fill a bare tuple.
+def _mention(name: str, text: str) -> int | None:
+    hit = re.search(r"(?<![A-Za-z\\])" + re.escape(name) + r"(?![A-Za-z])", text)
+    return None if hit is None else hit.start()
 
-    The problem's order when it names every label (inside its math when it has any: the article "a"
-    is not the unknown a); else the conventional order of coordinate names (`y=2, x=1` is (1, 2));
-    else the order written - never the labels sorted.
+
+def label_order(names: list[str], problem: str | None) -> list[str]:
+    """The order in which labelled values (`b=1, a=2`) fill a bare tuple - the order the problem asks for.
+
+    1. a tuple of exactly these names in the problem (`$(a, b)$`) gives its order;
+    2. else, for coordinate names, the conventional order (`y=2, x=1` is (1, 2));
+    3. else the order in which the problem's question (the text after its last "find", "compute", ...)
+       first mentions them, when it mentions all;
+    4. else the order written - never the labels sorted.
     """
-    if problem and len(problem) <= MAX_PROBLEM_CHARS:
-        spans = " ".join(m.group(1) or m.group(2) for m in _MATH_SPAN.finditer(problem)) or problem
-        first = {}
-        for name in names:
-            hit = re.search(r"(?<![A-Za-z\\])" + re.escape(name) + r"(?![A-Za-z])", spans)
-            if hit is None:
-                break
-            first[name] = hit.start()
-        else:
-            if len(set(first.values())) == len(names):
-                return sorted(names, key=first.__getitem__)
+    problem = problem if problem and len(problem) <= MAX_PROBLEM_CHARS else None
+    if problem:
+        inner = r"\s*,\s*".join(r"(?P<n%d>%s)" % (k, "|".join(re.escape(n) for n in names)) for k in range(len(names)))
+        for match in re.finditer(r"\(\s*" + inner + r"\s*\)", problem):
+            found = [match.group(f"n{k}") for k in range(len(names))]
+            if sorted(found) == sorted(names):
+                return found
     if all(name in _CONVENTIONAL for name in names):
         return sorted(names, key=_CONVENTIONAL.index)
+    if problem:
+        questions = list(_QUESTION.finditer(problem))
+        tail = problem[questions[-1].start():] if questions else ""
+        first = {name: _mention(name, tail) for name in names}
+        if None not in first.values() and len(set(first.values())) == len(names):
+            return sorted(names, key=first.__getitem__)
     return names
 
 

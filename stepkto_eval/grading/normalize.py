@@ -374,8 +374,8 @@ def connectives_to_commas(text: str) -> str:
     """
     if _INEQUALITY.search(text):
         text = _CONNECTIVES.sub(lambda m: " \\cup " if m.group(0) == "or" else ",", text)
-    elif "=" in text and "," in text:
-        text = _CONNECTIVES.sub(";", text)
+    elif text.count("=") >= 2 and "," in text:
+        text = re.sub(r",\s*;", ";", _CONNECTIVES.sub(";", text))  # `x=1, y=2, or x=2, y=1`
     return re.sub(r",(?:\s*,)+", ",", _CONNECTIVES.sub(",", text))
 
 

@@ -77,6 +77,9 @@ NAMED_LEFT_SIDES = [
 # Kind 3: labelled values matched by label, or (one side bare) in the problem's order; `;` separates solutions.
 P_BA = "Find the values of $b$ and $a$, in that order."
 P_AB = "Find $a$ and $b$ and write them as an ordered pair $(a, b)$."
+P_YX_DEFINED = "If $y = 2x$ and $x + y = 3$, find $x$ and $y$."  # y is mentioned first, the pair is (x, y)
+P_TUPLE_BA = "Let $a$ and $b$ be reals with $b = 2a$ and $a + b = 3$. Find the ordered pair $(b, a)$."
+P_QUESTION_AB = "Suppose $b = a + 1$ and $a + b = 3$. Find $a$ and $b$."
 SEVERAL_LABELLED_VALUES = [
     ("(1,2)", "b=1, a=2", True, P_BA),
     ("(1,2)", "b=2, a=1", False, P_BA),
@@ -101,6 +104,19 @@ SEVERAL_LABELLED_VALUES = [
     ("(1,2),(2,1)", r"x=1, y=2 \text{ or } x=2, y=2", False),
     ("(1,2),(2,1)", r"(x,y)=(1,2) \text{ or } (2,1)", True),
     ("(1,2),(2,1)", r"(x,y)=(1,2) \text{ or } (2,2)", False),
+    ("(1,2)", "x=1, y=2", True, P_YX_DEFINED),
+    ("(1,2)", "y=2, x=1", True, P_YX_DEFINED),
+    ("(1,2)", "y=1, x=2", False, P_YX_DEFINED),
+    ("(2,1)", "a=1, b=2", True, P_TUPLE_BA),
+    ("(2,1)", "a=2, b=1", False, P_TUPLE_BA),
+    ("(1,2)", "b=2, a=1", True, P_QUESTION_AB),
+    ("(1,2)", "a=2, b=1", False, P_QUESTION_AB),
+    ("1, 2, 3", "x = 1, 2, or 3", True),  # one label, several values: still the list
+    ("1, 2, 3", "x = 1, 2, or 4", False),
+    ("(1,2),(2,1)", "x=1, y=2, or x=2, y=1", True),
+    ("(1,2),(2,1)", "x=1, y=2, and x=2, y=1", True),
+    ("(1,2),(2,1)", "x=1, y=2, or x=1, y=2", False),
+    ("(1,2)", "x=1, and y=2", True),
 ]
 
 # Kind 5: layout and text macros.
