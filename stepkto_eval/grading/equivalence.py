@@ -24,7 +24,7 @@ from .notation import FOOT_INCH
 from .parse import Node, ParseError, parse_math
 from .verdict import Verdict
 
-CHECKER_VERSION = "1.0.3"
+CHECKER_VERSION = "1.1.0"
 
 _EMPTY_WORDS = {
     "no solution", "no solutions", "no real solution", "no real solutions", "none", "empty set",
