@@ -96,7 +96,7 @@ _COPULA = re.compile(  # English, and the copulas of the languages `_FOREIGN` co
     r"\s(?:is|are|equals|was|were|est|ist|lautet|es|é|равен|равна|равно|هي|هو)(?:\s|$)", re.IGNORECASE
 )
 _NOT_AN_ANSWER = re.compile(
-    r"(?:not|n't|nicht|pas|no|não|не)\b.*|(?:in)?correct[ae]?|correta|richtig|falsch|верн\w*|правильн\w*|неверн\w*|right|wrong|valid|invalid|consistent|confirmed|verified|reasonable"
+    r"(?:not|n't|nicht|не)\b.*|(?:in)?correct[ae]?|correta|richtig|falsch|верн\w*|правильн\w*|неверн\w*|right|wrong|valid|invalid|consistent|confirmed|verified|reasonable"
     r"|as follows|below|above|given by|the following|clear|obvious|unknown|unclear",
     re.IGNORECASE | re.DOTALL,
 )

@@ -34,6 +34,13 @@ STATED = [
     ("ko-eun", "따라서 정답은 4", "4"),
 ]
 
+# The new markers, stops and copulas leave English answers as they were.
+ENGLISH_UNCHANGED = [
+    ("no-solution", "The answer is no solution.", "no solution"),
+    ("yes-no", "So the answer is no.", "no"),
+    ("copula", "The final answer is that the area is $12$.", "12"),
+]
+
 NOT_STATED = [
     ("fr-no-marker", "On calcule 5 + 7 = 12 et on vérifie."),
     ("de-no-marker", "Die Lösung ist schwer, wir rechnen weiter: 3 + 4 = 7"),
@@ -50,6 +57,11 @@ NOT_STATED = [
 
 @pytest.mark.parametrize(("text", "expected"), [pytest.param(t, a, id=i) for i, t, a in STATED])
 def test_marker_in_another_language_is_extracted(text: str, expected: str) -> None:
+    assert extract_answer(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [pytest.param(t, a, id=i) for i, t, a in ENGLISH_UNCHANGED])
+def test_english_answers_are_unchanged(text: str, expected: str) -> None:
     assert extract_answer(text) == expected
 
 
