@@ -44,6 +44,15 @@ HOSTILE = [
     ("5", "x^{10^{10}}"),
     ("5", "a" + " " * 10_000 + "b"),  # a long inner run of spaces (a trailing-space regex was quadratic)
     ("5", "1" + r"\," * 5000 + "x"),
+    # Notation checker 1.1 reads (written-out sums and products, polynomial inequalities, determinants).
+    ("5", r"\sum_{k=1}^{1000} k^{1000}"),
+    ("5", r"\prod_{k=1}^{1000} k^{k}"),
+    ("5", r"\sum_{i=1}^{100}\sum_{j=1}^{100}\sum_{k=1}^{100} ijk"),
+    ("(-3,3)", r"x^{10^{10}} < 9"),
+    ("(-3,3)", r"|x^{10^{6}}-1| < 3"),
+    ("5", r"\det\begin{pmatrix}10^{10^{10}}&1\\1&10^{10^{10}}\end{pmatrix}"),
+    ("(1,2),(3,4)", "x=1,y=2;" * 1200),
+    ("x<1", "-x>-1, " * 1400),
 ]
 
 
