@@ -319,7 +319,27 @@ def _excluded_points(node: Node) -> tuple | None:
     return tuple(points)
 
 
+def _bounded_and_excluded(node: Node) -> list[Node] | None:
+    """`x > 0, x \\ne 1` ("... and ..."): one interval of bounds on a variable, minus the excluded points."""
+    rels = node[1]
+    if not all(rel[0] == "rel" for rel in rels) or len({frozenset(constrained(rel)) for rel in rels}) != 1:
+        return None
+    excluded = [r for r in rels if r[1] == ("!=",) and r[2][0][0] == "sym" and not free_symbols(r[2][1])]
+    bounds = tuple(r for r in rels if r[1] != ("!=",))
+    if not excluded or not bounds or len(excluded) + len(bounds) != len(rels):
+        return None
+    base = as_intervals(("list", bounds) if len(bounds) > 1 else bounds[0])
+    if base is None or len(base) != 1:
+        return None
+    points = tuple(p for r in excluded for p in (r[2][1][1] if r[2][1][0] == "list" else (r[2][1],)))
+    return _difference(("setminus", base[0], ("set", points)))
+
+
 def as_intervals(node: Node) -> list[Node] | None:
+    if node[0] == "list" and len(node[1]) > 1:
+        mixed = _bounded_and_excluded(node)
+        if mixed is not None:
+            return mixed
     points = _excluded_points(node) if node[0] in ("rel", "list") else None
     if points is not None:
         return _punctured(("setminus", ("seq", "(", ")", (("neg", _INF), _INF)), ("set", points)))

@@ -196,6 +196,14 @@ MEMBERSHIP_AND_SET_ALGEBRA = [
     (r"[2,\infty)", r"x \in [2, \infty)", True),
     (r"[2,\infty)", r"x \in (2, \infty)", False),
     (r"(-\infty,\infty)", r"x \in \mathbb{R}", True),
+    (r"(0,1)\cup(1,\infty)", r"x>0, x\ne1", True),  # a bound and an excluded point, joined by "and"
+    (r"(0,1)\cup(1,\infty)", r"x > 0 \text{ and } x \neq 1", True),
+    (r"(0,1)\cup(1,\infty)", r"x>0, x\ne 2", False),
+    (r"(0,1)\cup(1,2)", r"0<x<2, x\ne 1", True),
+    (r"(0,1)\cup(1,2)", r"0<x<2, y\ne 1", False),
+    (r"(0,1)\cup(1,3)", r"x>0, x<3, x\ne 1", True),
+    (r"(0,1)\cup(1,\infty)", r"x>0, x\ne 1, x \ne 5", False),
+    ("(3,4]", "\u03bb \u2208 (3, 4]", True),  # unicode lambda and membership sign
 ]
 
 # Kind 4: inequalities solved for their variable - a negated or scaled variable, a function value or an
