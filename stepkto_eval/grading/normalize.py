@@ -292,10 +292,12 @@ def clean(text: str) -> str:
     # (`(?<!\s)`), so a long run is scanned once rather than from each of its positions (that was quadratic).
     text = re.sub(r"(?<!\s)\s*(?<!\\)\\!\s*", "", text)
     text = _SPACING.sub(" ", text)
+    # `2{,}000 + 3{,}000`: a braced comma before a group of three digits is a thousands separator anywhere.
+    text = re.sub(r"(?<=\d)\{,\}(?=\d{3}(?!\d))", "", text)
     text = re.sub(r"(?<=\d)\{([,.])\}", r"\1", text)  # `10{,}080`, `3{.}5`
     # `14 {, }916`, `14{ ,}916`: a braced comma typed with stray spaces is still a thousands separator
     # (each piece is bounded by a literal brace or digit, so the pattern stays linear).
-    text = _SPACED_BRACED_COMMA.sub(",", text)
+    text = _SPACED_BRACED_COMMA.sub("", text)
     # `\frac{70,000}{7}`: a group that is exactly a grouped number loses its separators (not `\{1,000\}`).
     text = _GROUPED_NUMBER.sub(lambda m: "{" + m.group(1).replace(",", "") + "}", text)
     text = re.sub(r"(?<=\d)(\s*)\{\s*(\\frac\s*\{\s*\d+\s*\}\s*\{\s*\d+\s*\})\s*\}", r"\1\2", text)  # `2{\frac12}`

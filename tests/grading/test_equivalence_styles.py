@@ -166,6 +166,8 @@ LAYOUT = [
     ("5", r"5{\rm cm}", True),
     ("5", r"6{\rm cm}", False),
     ("5", r"\textsf{5}", True),
+    ("5000", r"2{,}000 + 3{,}000", True),  # braced separators inside a larger expression
+    ("5000", r"2{,}000 + 3{,}001", False),
 ]
 
 # Kind 6: membership and set algebra.
