@@ -346,6 +346,13 @@ _GLOSS = re.compile(r"(?<=[^\s(,])\s+\(\s*(?:(?:or|i\.e\.,?)\s+([-+]?\d*\.?\d+\s
                     r"([-+]?\d*\.\d+\s*%?|[-+]?\d+\s*%))\s*\)\s*$")
 
 
+_REMARK = re.compile(
+    r"(?<=[\w}%\u00b0)])\s*\(\s*(?!(?:approx|about|around|rounded|roughly|nearly|estimated)"
+    r"|(?:or|i\.e)\b)(?=[A-Za-z .,'-]*[A-Za-z]{4})[A-Za-z][A-Za-z .,'-]{2,60}\)$",
+    re.IGNORECASE,
+)
+
+
 def _drop_answer_prefix(text: str) -> str:
     # "x \in [1,2]" and "\therefore 5": a leading membership or conclusion sign carries no value.
     # `\{x \mid -3 \le x \le 2\}`: a set-builder answer is its condition (read as an interval).
@@ -355,6 +362,9 @@ def _drop_answer_prefix(text: str) -> str:
     # `\frac72\ (3.5)`, `\frac12 (or 50%)`: a decimal or percent in parentheses after the answer restates
     # it (checked as a list of both; `2 (3)` stays a product).
     text = _GLOSS.sub(r", \1\2", text)
+    # `x = 3 (double root)`, `12 (in total)`: a parenthesised remark in words after the answer is a comment,
+    # unless it says the value is approximate.
+    text = _REMARK.sub("", text)
     text = re.sub(r"^(?:\\therefore|\\approx|\\sim|=)\s*", "", text)
     text = _ANGLE_NAME.sub("", text)  # `m\angle ABC = 75°` names the angle
     text = _ANSWER_WORDS.sub("", text)  # `\boxed{\text{The answer is } 5}`

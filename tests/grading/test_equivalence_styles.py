@@ -168,6 +168,10 @@ LAYOUT = [
     ("5", r"\textsf{5}", True),
     ("5000", r"2{,}000 + 3{,}000", True),  # braced separators inside a larger expression
     ("5000", r"2{,}000 + 3{,}001", False),
+    ("3", r"x=3 \quad (\text{double root})", True),  # a remark in words after the answer
+    ("3", r"x=4 \quad (\text{double root})", False),
+    ("12", r"12 \text{ (in total)}", True),
+    ("5", r"x = 5 \text{ (approximately)}", False),  # a remark that the value is approximate is not dropped
 ]
 
 # Kind 6: membership and set algebra.
