@@ -52,7 +52,10 @@ _COLON = r"[ \t*_\u00a0\u202f]*[:：]"
 _FOREIGN = (
     r"\b(?:(?:la\s+)?(?:bonne\s+)?réponse(?:\s+finale)?\s+est|réponse(?:\s+finale)?" + _COLON
     + r"|(?:die\s+)?(?:endgültige\s+|richtige\s+)?antwort\s+(?:ist|lautet)|(?:endgültige\s+)?antwort" + _COLON
-    + r"|(?:la\s+)?respuesta(?:\s+final|\s+correcta)?\s+es|respuesta(?:\s+final)?" + _COLON
+    + r"|(?:la\s+)?respuesta(?:\s+final|\s+correcta)?\s+es|respuesta(?:\s+final|\s+correcta)?" + _COLON
+    + r"|(?:la\s+)?risposta(?:\s+finale)?\s+è|risposta(?:\s+finale)?" + _COLON  # Italian
+    + r"|(?:het\s+)?antwoord\s+is|antwoord" + _COLON  # Dutch
+    + r"|(?:cevap|yanıt|odpowiedź|jawaban|đáp\s+án|відповідь)" + _COLON  # Turkish, Polish, Indonesian, ...
     + r"|resposta(?:\s+final|\s+correta)?\s+é|resposta(?:\s+final)?" + _COLON
     + r"|(?:окончательный\s+)?ответ(?:\s*[—–]|\s+(?:равен|будет|является))|(?:окончательный\s+)?ответ" + _COLON
     + r"|(?:الإجابة|الجواب)(?:\s+(?:النهائية|الصحيحة))?(?:\s+(?:هي|هو)|" + _COLON + r"))"
@@ -67,7 +70,7 @@ _MARKER = re.compile(
     r"|^[ \t>#*_-]*answer\b[ \t*_]*[:：]"  # "Answer: 12", "**Answer:** 12" at a line start
     r"|^[ \t>#*_-]*final\s+answer[ \t*_:：]*$"  # a "### Final Answer" heading; the answer follows
     r"|^[ \t]*####[ \t]*(?=[-+$\\.\d])(?!\d+[.)]\s+[A-Za-z])"  # GSM8K "#### 72", not "#### 1. Setup"
-    r"|答案(?:是|为|[:：]))"
+    r"|答案(?:应该?)?(?:是|为)|答案[:：])"
     r"|(?P<foreign>" + _FOREIGN + ")",
     re.IGNORECASE | re.MULTILINE,
 )
@@ -87,13 +90,13 @@ _TOKEN = re.compile(rf"\\[\\$]|(?P<math>\$\$|\$|\\[()\[\]])|(?P<stop>{_STOP})", 
 _CLOSER = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
 _FILLER = re.compile(  # words between a marker and its answer: "the answer is therefore 9"
     r"^(?:(?:therefore|thus|then|so|simply|just|clearly|indeed|exactly|equal\s+to|that|as\s+follows"
-    r"|donc|alors|also|daher|somit|entonces|por\s+lo\s+tanto|portanto|итак|тогда)\b"
+    r"|donc|alors|also|daher|somit|entonces|por\s+lo\s+tanto|portanto|quindi|dunque|dus|итак|тогда)\b"
     r"[\s,:]*)+",
     re.IGNORECASE,
 )
 _DIGIT = re.compile(r"\d")
 _COPULA = re.compile(  # English, and the copulas of the languages `_FOREIGN` covers that put it before the value
-    r"\s(?:is|are|equals|was|were|est|ist|lautet|es|é|равен|равна|равно|هي|هو)(?:\s|$)", re.IGNORECASE
+    r"\s(?:is|are|equals|was|were|est|ist|lautet|es|é|è|равен|равна|равно|هي|هو)(?:\s|$)", re.IGNORECASE
 )
 _NOT_AN_ANSWER = re.compile(
     r"(?:not|n't|nicht|не)\b.*|(?:in)?correct[ae]?|correta|richtig|falsch|верн\w*|правильн\w*|неверн\w*|right|wrong|valid|invalid|consistent|confirmed|verified|reasonable"

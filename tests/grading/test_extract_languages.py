@@ -32,6 +32,15 @@ STATED = [
     ("zh-colon-line", "计算如上。\n答：5", "5"),
     ("ja-wa", "よって答えは $\\frac{1}{3}$ です。", "\\frac{1}{3}"),
     ("ko-eun", "따라서 정답은 4", "4"),
+    ("zh-ying-wei", "答案应为 $12$。", "12"),
+    ("es-correcta-colon", "Respuesta correcta: 9", "9"),
+    ("it-e", "La risposta è quindi $16$.", "16"),
+    ("nl-is", "Het antwoord is 17.", "17"),
+    ("tr-colon", "Cevap: 18", "18"),
+    ("pl-colon", "Odpowiedź: 19", "19"),
+    ("vi-colon", "Đáp án: 20", "20"),
+    ("id-colon", "Jawaban: 21", "21"),
+    ("uk-colon", "Відповідь: 22", "22"),
 ]
 
 # The new markers, stops and copulas leave English answers as they were.
