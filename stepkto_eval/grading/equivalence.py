@@ -185,6 +185,10 @@ def _decide(g: Prepared, c: Prepared, problem: str | None, budget: Budget) -> Ve
         head = prepare(unit.group(1))
         if head.node is not None and not free_symbols(head.node):
             c = replace(head, clean=c.clean)
+    if c.node is None and g.node is not None:
+        named = _named_value(c.clean)
+        if named is not None:  # `\\Pr(A) = \\frac14`, `\\gcd(a, b) = 7`: a name in notation we do not read
+            c = replace(named, clean=c.clean, approximation=c.approximation, radians=c.radians)
     if c.node is None:
         return _verdict(False, "unparseable", f"candidate {c.error}", g, c)
     if _unit_clash(g, c):
@@ -193,6 +197,34 @@ def _decide(g: Prepared, c: Prepared, problem: str | None, budget: Budget) -> Ve
     clock = bool(TIME.fullmatch(g.clean) or TIME.fullmatch(c.clean))
     outcome = Comparer(budget, percent_question, clock, problem).compare(g.node, _engineering_j(g.node, c.node))
     return _verdict(outcome.equal, outcome.rule, outcome.reason, g, c)
+
+
+_ORDER_SIGNS = re.compile(r"[<>]|\\(?:le|ge|ne|approx)(?![A-Za-z])")
+
+
+def _named_value(text: str) -> Prepared | None:
+    """The constant right of the first top-level `=` when the whole answer does not parse only because its left
+    side is a name written in notation the parser does not read (`P(A \\cap B) = \\frac14`, `\\#\\text{ways} = 8`,
+    `\\lim_{x \\to 0} \\frac{\\sin x}{x} = 1`). The right side must parse to a constant: an equation to solve
+    has its unknown on the side that parses, or it does not parse at all."""
+    depth, cut = 0, -1
+    for pos, char in enumerate(text):
+        if char == "{" and (pos == 0 or text[pos - 1] != "\\"):
+            depth += 1
+        elif char == "}" and (pos == 0 or text[pos - 1] != "\\"):
+            depth -= 1
+        elif char == "=" and depth == 0:
+            cut = pos  # the first one: `N = 6 = 5` leaves `6 = 5`, a relation, not a value
+            break
+    if cut <= 0 or _ORDER_SIGNS.search(text):
+        return None
+    left, right = text[:cut].strip(), text[cut + 1:].strip()
+    if not right or not re.search(r"[A-Za-z]", left):
+        return None
+    value = prepare(right)
+    if value.node is None or value.textual or free_symbols(value.node) or value.node[0] in ("rel", "list", "set"):
+        return None
+    return value
 
 
 def _approximates(node: Node, decimal: str, budget: Budget) -> bool:

@@ -72,6 +72,17 @@ NAMED_LEFT_SIDES = [
     ("2n+1", "a_n = 2n+1", True),
     ("2n+1", "a_n = 2n-1", False),
     ("5", "x_1 + x_2 = 5", True),
+    (r"\frac14", r"P(A \cap B) = \frac14", True),  # a name in notation the parser does not read
+    (r"\frac14", r"P(A \cap B) = \frac13", False),
+    (r"\frac14", r"\Pr(A) = \frac14", True),
+    ("7", r"\gcd(a,b) = 7", True),
+    ("7", r"\gcd(a,b) = 14", False),
+    ("5", r"\|v\| = 5", True),
+    ("8", r"\#\text{ways} = 8", True),
+    ("8", r"\#\text{ways} = 9 = 8", False),  # a chain with another value is not a name for 8
+    ("1", r"\lim_{x \to 0} \frac{\sin x}{x} = 1", True),  # the limit's stated value
+    ("2", r"\lim_{x \to 0} \frac{\sin x}{x} = 1", False),
+    ("x", r"\#\text{ways} = x", False),
 ]
 
 # Kind 3: labelled values matched by label, or (one side bare) in the problem's order; `;` separates solutions.
