@@ -28,7 +28,7 @@ _UNICODE = {
     "\u222a": r"\cup ", "\u2229": r"\cap ", "\u2205": r"\emptyset ", "\u00a0": " ", "\u2009": " ",
     "\u202f": " ", "\u00bd": r"\frac{1}{2}", "\u00bc": r"\frac{1}{4}", "\u00be": r"\frac{3}{4}",
     "\u2208": r"\in ", "\u2248": r"\approx ", "\u00b1": r"\pm ", "\u2032": "'", "\uff0c": ",", "\u00b2": "^2", "\u00b3": "^3",
-    "\u00b9": "^1", "\u20ac": " ", "\u00a3": " ", "\u00a5": " ", "\u20b9": " ",  # currency signs
+    "\u00b9": "^1", "\u20ac": " ", "\u00a3": " ", "\u00a5": " ", "\u20b9": " ", "\u00a2": " ",  # currency signs
     "\u2010": "-", "\u2011": "-", "\u2219": r"\cdot ", "\u2044": "/", "\u2215": "/", "\u211d": r"\mathbb{R}",
 }
 _INVISIBLE = set("\u200b\u200c\u200d\u2060\ufeff")  # zero-width characters render as nothing
@@ -304,6 +304,7 @@ def clean(text: str) -> str:
     for pattern, repl in _RENAMES:
         text = pattern.sub(repl, text)
     text = _DEGREES.sub("\u00b0", text)  # one degree mark; the parser reads it (sin 30° = 1/2)
+    text = re.sub("\u00b0 ?[CF](?![A-Za-z])", "\u00b0", text)  # `100°C`, `212^\\circ F`: a temperature's degrees
     text = arc_minutes(text)  # `22°30'` -> (22 + 30/60)°
     text = _OVER.sub(r"\\frac{\1}{\2}", text)
     text = _BARE_OVER.sub(r"\\frac{\1}{\2}", text)

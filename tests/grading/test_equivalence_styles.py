@@ -183,6 +183,13 @@ LAYOUT = [
     ("3", r"x=4 \quad (\text{double root})", False),
     ("12", r"12 \text{ (in total)}", True),
     ("5", r"x = 5 \text{ (approximately)}", False),  # a remark that the value is approximate is not dropped
+    ("20", "20\u00a2", True),  # cents sign
+    ("20", "\u20ac20", True),
+    ("100", "100\u00b0C", True),  # a temperature
+    ("100", r"100^\circ F", True),
+    ("100", "101\u00b0C", False),
+    ("1200.5", r"\$1{,}200.50", True),
+    ("1200.5", r"\$1{,}200.05", False),
 ]
 
 # Kind 6: membership and set algebra.
