@@ -70,6 +70,10 @@ _RENAMES = [
     (re.compile(r"\\dots|\\ldots|\\cdots"), r"\\dots "),
     (re.compile(r"\\(?:num|SI|qty)\s*\{([^{}]*)\}(?:\s*\{[^{}]*\})?"), r"\1 "),  # siunitx: `\SI{5}{cm}`
     (re.compile(r"(\\mathbb\s*\{?R\}?)\s*-\s*(?=\\\{)"), r"\1\\setminus "),  # R - {0}
+    # `\mathbb{R}^+`, `\mathbb{R}_{>0}`: the positive reals; `\mathbb{R}_{\ge 0}` the nonnegative ones.
+    (re.compile(r"\\mathbb\s*\{?R\}?\s*(?:\^\s*\{?\s*\+\s*\}?|_\s*\{\s*(?:\+|>\s*0)\s*\})"), r"(0,\\infty)"),
+    (re.compile(r"\\mathbb\s*\{?R\}?\s*(?:\^\s*\{?\s*-\s*\}?|_\s*\{\s*(?:-|<\s*0)\s*\})"), r"(-\\infty,0)"),
+    (re.compile(r"\\mathbb\s*\{?R\}?\s*_\s*\{\s*\\ge\s*0\s*\}"), r"[0,\\infty)"),
     (re.compile(r"(?<=[)\]])\s*-\s*(?=\\\{)"), r" \\setminus "),  # (0, 2) - {1}: an interval minus points
     (re.compile(r"\\overline\s*\{\s*([A-Za-z]{1,3})\s*\}"), r"\1"),  # `\overline{AB}`: a segment's name
     (re.compile(r"\{\s*\\(?:rm|bf|it|sf|tt)(?![A-Za-z])\s*([^{}]*)\}"), r"\\text{\1}"),  # `5{\rm cm}` (old font switch)

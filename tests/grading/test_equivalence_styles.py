@@ -228,6 +228,13 @@ MEMBERSHIP_AND_SET_ALGEBRA = [
     (r"(0,1)\cup(1,3)", r"x>0, x<3, x\ne 1", True),
     (r"(0,1)\cup(1,\infty)", r"x>0, x\ne 1, x \ne 5", False),
     ("(3,4]", "\u03bb \u2208 (3, 4]", True),  # unicode lambda and membership sign
+    (r"(0,\infty)", r"\mathbb{R}^+", True),
+    (r"(0,\infty)", r"\mathbb{R}_{>0}", True),
+    (r"[0,\infty)", r"\mathbb{R}_{\geq 0}", True),
+    (r"(0,\infty)", r"\mathbb{R}_{\ge 0}", False),
+    (r"(1,\infty)", r"x \in \mathbb{R}^+", False),
+    (r"[0,\pi)\cup(\pi,2\pi)", r"[0, 2\pi) \setminus \{\pi\}", True),
+    (r"[0,\pi)\cup(\pi,2\pi)", r"[0, 2\pi) \setminus \{\frac{\pi}{2}\}", False),
 ]
 
 # Kind 4: inequalities solved for their variable - a negated or scaled variable, a function value or an
