@@ -353,7 +353,7 @@ _GLOSS = re.compile(r"(?<=[^\s(,])\s+\(\s*(?:(?:or|i\.e\.,?)\s+([-+]?\d*\.?\d+\s
 
 _REMARK = re.compile(
     r"(?<=[\w}%\u00b0)])\s*\(\s*(?!(?:approx|about|around|rounded|roughly|nearly|estimated)"
-    r"|(?:or|i\.e)\b)(?=[A-Za-z .,'-]*[A-Za-z]{4})[A-Za-z][A-Za-z .,'-]{2,60}\)$",
+    r"|(?:or|and|plus|i\.e)\b)(?=[A-Za-z .,'-]*[A-Za-z]{4})[A-Za-z][A-Za-z .,'-]{2,60}\)$",
     re.IGNORECASE,
 )
 

@@ -183,6 +183,7 @@ LAYOUT = [
     ("3", r"x=4 \quad (\text{double root})", False),
     ("12", r"12 \text{ (in total)}", True),
     ("5", r"x = 5 \text{ (approximately)}", False),  # a remark that the value is approximate is not dropped
+    ("5", "5 (and seven)", False),  # a second answer in parentheses is not a remark
     ("20", "20\u00a2", True),  # cents sign
     ("20", "\u20ac20", True),
     ("100", "100\u00b0C", True),  # a temperature
