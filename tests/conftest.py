@@ -61,7 +61,7 @@ def tiny_model_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def qwen_prm_dir(tmp_path_factory) -> Path:
-    """A tiny random PRM of the Qwen2.5-Math-PRM family (step separator + 2-class head)."""
+    """A tiny random PRM in Qwen2.5-Math-PRM's layout (Qwen2 body, score.0/score.2 head, <extra_0>)."""
     from helpers.prm_models import build_qwen_prm
 
     return build_qwen_prm(tmp_path_factory.mktemp("qwen-prm"))
@@ -69,10 +69,26 @@ def qwen_prm_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def step_tag_dir(tmp_path_factory) -> Path:
-    """A tiny random PRM of the Math-Shepherd / RLHFlow family (step tag + good/bad next token)."""
-    from helpers.prm_models import build_step_tag
+    """A tiny random causal-LM PRM in Math-Shepherd's layout (Mistral, BOS on encode, `ки` tag token)."""
+    from helpers.prm_models import build_math_shepherd
 
-    return build_step_tag(tmp_path_factory.mktemp("step-tag"))
+    return build_math_shepherd(tmp_path_factory.mktemp("math-shepherd"))
+
+
+@pytest.fixture(scope="session")
+def skywork_prm_dir(tmp_path_factory) -> Path:
+    """A tiny random PRM in Skywork-o1-Open-PRM's layout (Qwen2 causal LM + v_head.summary value head)."""
+    from helpers.prm_models import build_skywork_prm
+
+    return build_skywork_prm(tmp_path_factory.mktemp("skywork-prm"))
+
+
+@pytest.fixture(scope="session")
+def rlhflow_prm_dir(tmp_path_factory) -> Path:
+    """A tiny random causal-LM PRM in RLHFlow's layout (Llama with a Llama-3.1 style chat template)."""
+    from helpers.prm_models import build_rlhflow
+
+    return build_rlhflow(tmp_path_factory.mktemp("rlhflow-prm"))
 
 
 @pytest.fixture(scope="session")

@@ -71,10 +71,12 @@ def _ensemble_rule(prediction, item, spec):
     [
         ("qwen_prm_dir", "prm:{}?family=qwen-prm", _prm_rule),
         ("step_tag_dir", "prm:{}?family=step-tag&batch_size=2", _prm_rule),
+        ("skywork_prm_dir", "prm:{}", _prm_rule),
+        ("rlhflow_prm_dir", "prm:{}?preset=rlhflow-prm", _prm_rule),
         ("tiny_model_dir", "critic:hf:{}?max_tokens=6&device=cpu", _critic_rule),
         ("qwen_prm_dir", "arith+prm:{}?family=qwen-prm", _ensemble_rule),
     ],
-    ids=["prm-qwen", "prm-step-tag", "critic-hf-tiny", "ensemble-arith-prm"],
+    ids=["prm-qwen", "prm-math-shepherd", "prm-skywork", "prm-rlhflow", "critic-hf-tiny", "ensemble-arith-prm"],
 )
 def test_each_judge_kind_runs_end_to_end(model_fixture, spec, rule, request, shared_data, tmp_path, capsys):
     spec = spec.format(request.getfixturevalue(model_fixture))

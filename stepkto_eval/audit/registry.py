@@ -18,17 +18,17 @@ Grammar::
   reference solution or gold answer). Any other key is passed to `make_backend` as a backend option
   (e.g. `device=cuda`, `dtype=bfloat16`, `max_model_len=4096`); values that look like numbers or booleans
   are converted.
-* prm options: the fields of `PRMSpec` — family (qwen-prm | step-tag), threshold, separator, tag, good, bad,
-  good_id, bad_id, label, template (chat | plain | turns), max_length, batch_size, device, dtype,
-  trust_remote_code (0/1).
+* prm options: the fields of `PRMSpec` — preset (qwen2.5-math-prm | skywork-o1-prm | math-shepherd |
+  rlhflow-prm), family (qwen-prm | value-head | step-tag; default: the preset's, else recognised from the
+  checkpoint's config and weight names), threshold, separator, tag, good, bad, good_id, bad_id, label,
+  template (chat | plain | turns), max_length, batch_size, device, device_map, dtype, trust_remote_code (0/1).
 * An ensemble (`A+B`) flags a step when any member flags it; the earliest flag wins (ensemble.py).
 
 Examples: `arith`, `critic:hf:HuggingFaceTB/SmolLM2-135M-Instruct`,
 `critic:openai:Qwen2.5-72B-Instruct@http://127.0.0.1:8000/v1`,
 `critic:vllm:/models/qwq?votes=5&temperature=0.7&reference=1`,
-`prm:Qwen/Qwen2.5-Math-PRM-7B?family=qwen-prm&threshold=0.5&trust_remote_code=1`,
-`prm:peiyi9979/math-shepherd-mistral-7b-prm?family=step-tag&tag=ки&good_id=648&bad_id=387` (token ids
-from that model's card; `good=+&bad=-` works when each encodes to one token).
+`prm:Qwen/Qwen2.5-Math-PRM-7B` (family recognised from its layout),
+`prm:peiyi9979/math-shepherd-mistral-7b-prm?preset=math-shepherd` (a causal-LM PRM is named by preset).
 
 Keyword options of `make_judge` are defaults for every member that accepts them (spec values win);
 `backend=<Backend>` reuses an existing generation backend for critic members.

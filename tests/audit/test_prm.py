@@ -1,68 +1,176 @@
-"""PRM judge: both model families run for real on tiny random transformers models, plus threshold tuning.
+"""PRM judge: every family, in the exact layout its checkpoint ships, scored as its own code scores it.
 
-The tiny models' scores are meaningless; the tests check plumbing against an independent computation
-(the model run by hand, scores read at the positions of the separator/tag token ids) and the verdict rules.
+Each tiny checkpoint (tests/helpers/prm_models.py) is random; the tests check that the judge's step scores equal
+an independent computation — the family's card / inference code re-done here (input built as the card builds
+it, positions found the card's way) over a plain-torch decoder forward on the checkpoint's own tensors — and
+that a load which would score with weights the checkpoint did not provide is refused.
 """
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
-from helpers.prm_models import SEP, TAG
+import torch
+from helpers.prm_models import SEP, load_state, reference_hidden
 
 from stepkto_eval.audit.base import JudgeInput
 from stepkto_eval.audit.prm import (
+    QWEN_PRM_SYSTEM,
     PRMJudge,
+    PRMLoadError,
     PRMSpec,
     first_error_from_scores,
     labels_from_scores,
+    recognise,
     tune_threshold,
 )
+from stepkto_eval.audit.registry import make_judge
+
+FIXTURES = {"qwen2.5-math-prm": "qwen_prm_dir", "skywork-o1-prm": "skywork_prm_dir",
+            "math-shepherd": "step_tag_dir", "rlhflow-prm": "rlhflow_prm_dir"}
 
 
 @pytest.fixture(scope="module")
 def pb_items(shared_data):
-    rows = json.loads((shared_data / "processbench" / "gsm8k.json").read_text())[:4]
-    return [JudgeInput(problem=r["problem"], steps=tuple(r["steps"])) for r in rows]
+    # single-line steps, so Skywork's reference (which splits the response on "\n") sees the same steps
+    rows = json.loads((shared_data / "processbench" / "gsm8k.json").read_text())[:3]
+    return [JudgeInput(problem=r["problem"], steps=tuple(" ".join(s.split()) for s in r["steps"])) for r in rows]
 
 
-def _manual_scores(judge: PRMJudge, item: JudgeInput, marker_id: int) -> list[float]:
-    """Independent path: run the model on the rendered text, read scores where the marker id occurs."""
-    import torch
-
-    text, _ = judge.build_text(item)
-    ids = judge.tokenizer(text, add_special_tokens=False, return_tensors="pt")["input_ids"]
-    with torch.inference_mode():
-        logits = judge.model(input_ids=ids).logits[0]
-    positions = (ids[0] == marker_id).nonzero().flatten().tolist()
-    if judge.spec.family == "qwen-prm":
-        probs = logits.softmax(-1)[:, 1]
-    else:
-        good, bad = judge.candidate_ids
-        probs = logits[:, [good, bad]].softmax(-1)[:, 0]
-    return [float(probs[p]) for p in positions]
+def _softmax_pair(logits, good: int, bad: int) -> torch.Tensor:
+    return logits[..., [good, bad]].softmax(-1)[..., 0]
 
 
-@pytest.mark.parametrize("family", ["qwen-prm", "step-tag"])
-def test_scores_match_an_independent_forward_pass(family, qwen_prm_dir, step_tag_dir, pb_items):
-    folder = qwen_prm_dir if family == "qwen-prm" else step_tag_dir
-    judge = PRMJudge(PRMSpec(model=str(folder), family=family, batch_size=3))
-    marker_id = judge.tokenizer.convert_tokens_to_ids(SEP if family == "qwen-prm" else TAG)
+def reference_scores(preset: str, folder, item: JudgeInput) -> list[float]:
+    """The family's own recipe (sources in stepkto_eval/audit/prm.py), over plain-torch weights."""
+    from transformers import AutoTokenizer
+
+    state, config = load_state(folder)
+    tok = AutoTokenizer.from_pretrained(folder)
+    steps = [s.strip() for s in item.steps]
+    if preset == "qwen2.5-math-prm":
+        # card: system + query + "<extra_0>".join(steps) + "<extra_0>", encode, mask input_ids == sep id,
+        # softmax(logits)[:, 1] at the mask; head score.0 -> ReLU -> score.2
+        messages = [{"role": "system", "content": QWEN_PRM_SYSTEM}, {"role": "user", "content": item.problem},
+                    {"role": "assistant", "content": SEP.join(steps) + SEP}]
+        ids = tok.encode(tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=False))
+        hidden = reference_hidden(state, config, ids)
+        inner = torch.relu(hidden @ state["score.0.weight"].T + state["score.0.bias"])
+        probs = (inner @ state["score.2.weight"].T + state["score.2.bias"]).softmax(-1)[:, 1]
+        sep = tok.encode(SEP)[0]
+        return [float(probs[i]) for i, t in enumerate(ids) if t == sep]
+    if preset == "skywork-o1-prm":
+        # prepare_input: encode(bos + problem + "\n"); per step of response.split("\n"): encode(step) +
+        # [encode("\n")[-1]], reward flag on that last token; value = sigmoid(v_head(hidden))
+        response = "\n".join(steps) + "\n"
+        ids, flags = tok.encode(tok.bos_token + item.problem + "\n"), []
+        step_id = tok.encode("\n")[-1]
+        for step in response.split("\n"):
+            if step == "":
+                break
+            ids += tok.encode(step) + [step_id]
+            flags.append(len(ids) - 1)
+        hidden = reference_hidden(state, config, ids)
+        value = (hidden @ state["v_head.summary.weight"].T + state["v_head.summary.bias"])[:, 0].sigmoid()
+        return [float(value[i]) for i in flags]
+    if preset == "math-shepherd":
+        # card: f"{question} {output}", output "Step k: ... ки" joined by "\n"; tokenizer.encode (BOS first);
+        # candidates encode("+ -")[1:]; P(+)/(P(+)+P(-)) where input_ids == encode("ки")[-1]
+        output = "\n".join(f"Step {k}: {s} ки" for k, s in enumerate(steps, start=1))
+        ids = tok.encode(f"{item.problem} {output}")
+        assert ids[0] == tok.bos_token_id
+        good, bad = tok.encode("+ -")[1:]
+        tag = tok.encode("ки")[-1]
+        probs = _softmax_pair(reference_hidden(state, config, ids) @ state["lm_head.weight"].T, good, bad)
+        return [float(probs[i]) for i, t in enumerate(ids) if t == tag]
+    # rlhflow: per step k, the chat of (problem + step_1, "+"), (step_2, "+"), ... up to step k, read at -3
+    plus, minus = tok.encode("+", add_special_tokens=False)[-1], tok.encode("-", add_special_tokens=False)[-1]
+    conversation, out = [], []
+    for k, step in enumerate(steps):
+        conversation += [{"role": "user", "content": f"{item.problem} {step}" if k == 0 else step},
+                         {"role": "assistant", "content": "+"}]
+        ids = tok.encode(tok.apply_chat_template(conversation, tokenize=False), add_special_tokens=False)
+        logits = reference_hidden(state, config, ids)[-3] @ state["lm_head.weight"].T
+        out.append(float(_softmax_pair(logits, plus, minus)))
+    return out
+
+
+@pytest.mark.parametrize("preset", list(FIXTURES))
+def test_each_family_scores_as_its_own_code_does(preset, request, pb_items):
+    folder = request.getfixturevalue(FIXTURES[preset])
+    # Qwen and Skywork are recognised from their layout; causal-LM PRMs are named by preset
+    spec = f"prm:{folder}?batch_size=2" + (f"&preset={preset}" if preset in ("math-shepherd", "rlhflow-prm") else "")
+    judge = make_judge(spec)
+    family = {"qwen2.5-math-prm": "qwen-prm", "skywork-o1-prm": "value-head"}.get(preset, "step-tag")
+    assert judge.spec.family == family
     scores = judge.score(pb_items)  # batched, right-padded, sorted by length
-    assert [len(s) for s in scores] == [len(item.steps) for item in pb_items]
     for item, got in zip(pb_items, scores, strict=True):
-        assert got == pytest.approx(_manual_scores(judge, item, marker_id), abs=1e-5)
-        assert all(0.0 < s < 1.0 for s in got)
+        want = reference_scores(preset, folder, item)
+        assert len(want) == len(item.steps)
+        assert got == pytest.approx(want, abs=1e-5)
+    flat = [s for item in scores for s in item]
+    assert max(flat) - min(flat) > 1e-3  # well above the tolerance: a score read at a wrong position shows
 
 
-@pytest.mark.parametrize("family", ["qwen-prm", "step-tag"])
-def test_verdicts_follow_threshold_and_label_convention(family, qwen_prm_dir, step_tag_dir, pb_items):
-    folder = qwen_prm_dir if family == "qwen-prm" else step_tag_dir
-    judge = PRMJudge(PRMSpec(model=str(folder), family=family))
+def test_recognition_uses_config_and_weight_names(qwen_prm_dir, skywork_prm_dir, step_tag_dir):
+    assert recognise(str(qwen_prm_dir))[0] == "qwen-prm"
+    assert "v_head.summary" in recognise(str(skywork_prm_dir))[1]
+    with pytest.raises(PRMLoadError, match="preset=math-shepherd"):
+        recognise(str(step_tag_dir))
+    with pytest.raises(ValueError, match="unknown PRM preset"):
+        PRMSpec(model="x", preset="qwen")
+    with pytest.raises(ValueError, match="is family qwen-prm"):
+        PRMSpec(model="x", preset="qwen2.5-math-prm", family="step-tag")
+
+
+def _edit_checkpoint(src, dst, drop=(), add=None):
+    from safetensors.torch import load_file, save_file
+
+    shutil.copytree(src, dst)
+    state = load_file(str(dst / "model.safetensors"))
+    for key in drop:
+        del state[key]
+    state |= add or {}
+    save_file(state, str(dst / "model.safetensors"), metadata={"format": "pt"})
+    return dst
+
+
+@pytest.mark.parametrize(
+    ("fixture", "spec", "drop", "add", "message"),
+    [
+        # headless: the old loader would have initialised a random head
+        ("qwen_prm_dir", "", ("score.2.weight", "score.2.bias"), None, "head tensors incomplete"),
+        ("qwen_prm_dir", "", ("model.norm.weight",), None, r"missing from the checkpoint.*norm\.weight"),
+        ("skywork_prm_dir", "?preset=skywork-o1-prm", ("v_head.summary.weight", "v_head.summary.bias"), None,
+         "head tensors incomplete"),
+        ("step_tag_dir", "?preset=math-shepherd", ("model.layers.1.mlp.up_proj.weight",), None, "up_proj"),
+        # a checkpoint tensor this reading would leave unused (e.g. a value head on a causal LM)
+        ("step_tag_dir", "?preset=math-shepherd", (), {"v_head.summary.weight": torch.zeros(1, 32)},
+         r"unused by this loader.*v_head\.summary\.weight"),
+    ],
+    ids=["qwen-no-head", "qwen-no-norm", "skywork-no-value-head", "shepherd-no-mlp", "shepherd-extra"],
+)
+def test_loads_that_would_score_with_foreign_weights_are_refused(fixture, spec, drop, add, message, request, tmp_path):
+    folder = _edit_checkpoint(request.getfixturevalue(fixture), tmp_path / "ckpt", drop, add)
+    with pytest.raises(PRMLoadError, match=message):
+        make_judge(f"prm:{folder}{spec}")
+
+
+def test_resized_body_tensor_is_refused(qwen_prm_dir, tmp_path):
+    folder = _edit_checkpoint(qwen_prm_dir, tmp_path / "ckpt", add={"model.norm.weight": torch.ones(16)})
+    with pytest.raises(PRMLoadError, match="norm"):
+        make_judge(f"prm:{folder}")
+
+
+@pytest.mark.parametrize("preset", ["qwen2.5-math-prm", "math-shepherd"])
+def test_verdicts_follow_threshold_and_label_convention(preset, request, pb_items):
+    folder = request.getfixturevalue(FIXTURES[preset])
+    judge = PRMJudge(PRMSpec(model=str(folder), preset=preset))
     scores = judge.score(pb_items)
     middle = sorted(s for item in scores for s in item)[len(scores) * 2]
     for threshold in (0.0, middle, 1.0):
-        judge.spec = PRMSpec(model=str(folder), family=family, threshold=threshold)
+        judge.spec = PRMSpec(model=str(folder), preset=preset, threshold=threshold)
         for item, verdict, item_scores in zip(pb_items, judge.judge(pb_items), scores, strict=True):
             expected = next((i for i, s in enumerate(item_scores) if s < threshold), -1)
             assert verdict.first_error == expected
@@ -75,36 +183,14 @@ def test_verdicts_follow_threshold_and_label_convention(family, qwen_prm_dir, st
     assert expected == 0
 
 
-def test_turns_template_reads_the_prediction_of_each_reply(step_tag_dir, pb_items):
-    """RLHFlow layout: independent path renders the chat up to each step's user turn with a generation
-    prompt and reads the last position's P(good) / (P(good) + P(bad))."""
-    import torch
-
-    judge = PRMJudge(PRMSpec(model=str(step_tag_dir), family="step-tag", template="turns", batch_size=2))
-    good, bad = judge.candidate_ids
-    items = sorted(pb_items, key=lambda it: len(it.steps))[:2]  # the shortest items keep this quick
-    scores = judge.score(items)
-    for item, got in zip(items, scores, strict=True):
-        expected, messages = [], []
-        for k, step in enumerate(item.steps):
-            content = f"{item.problem.strip()} {step.strip()}" if k == 0 else step.strip()
-            messages.append({"role": "user", "content": content})
-            text = judge.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-            ids = judge.tokenizer(text, add_special_tokens=False, return_tensors="pt")["input_ids"]
-            with torch.inference_mode():
-                last = judge.model(input_ids=ids).logits[0, -1]
-            expected.append(float(last[[good, bad]].softmax(-1)[0]))
-            messages.append({"role": "assistant", "content": "+"})
-        assert got == pytest.approx(expected, abs=1e-5)
-
-
-def test_truncation_scores_what_fits_and_leaves_the_rest_unjudged(qwen_prm_dir, pb_items):
-    full = PRMJudge(PRMSpec(model=str(qwen_prm_dir), family="qwen-prm", threshold=0.0))
+@pytest.mark.parametrize("preset", ["qwen2.5-math-prm", "skywork-o1-prm"])
+def test_truncation_scores_what_fits_and_leaves_the_rest_unjudged(preset, request, pb_items):
+    folder = request.getfixturevalue(FIXTURES[preset])
+    full = PRMJudge(PRMSpec(model=str(folder), preset=preset, threshold=0.0))
     item = max(pb_items, key=lambda it: len(it.steps))
-    text, ends = full.build_text(item)
-    _, positions = full._positions(text, ends)
-    cut = positions[1] + 1  # room for the first two separators only
-    short = PRMJudge(PRMSpec(model=str(qwen_prm_dir), family="qwen-prm", threshold=0.0, max_length=cut))
+    _, positions = full.encode(item)
+    cut = positions[1] + 1  # room for the first two step ends only
+    short = PRMJudge(PRMSpec(model=str(folder), preset=preset, threshold=0.0, max_length=cut))
     [verdict] = short.judge([item])
     scores = verdict.evidence["step_scores"]
     assert scores[:2] == pytest.approx(full.score([item])[0][:2], abs=1e-5)
@@ -115,27 +201,28 @@ def test_truncation_scores_what_fits_and_leaves_the_rest_unjudged(qwen_prm_dir, 
 
 
 def test_marker_inside_the_text_does_not_shift_scores(qwen_prm_dir, pb_items):
-    judge = PRMJudge(PRMSpec(model=str(qwen_prm_dir), family="qwen-prm"))
+    judge = PRMJudge(PRMSpec(model=str(qwen_prm_dir)))
     item = pb_items[0]
     tricky = JudgeInput(problem=item.problem + f" (note: {SEP})", steps=item.steps)
-    text, ends = judge.build_text(tricky)
-    ids, positions = judge._positions(text, ends)
+    ids, positions = judge.encode(tricky)
     sep_id = judge.tokenizer.convert_tokens_to_ids(SEP)
     assert all(ids[p] == sep_id for p in positions)
     assert ids.count(sep_id) == len(item.steps) + 1  # the extra one in the problem is not read
 
 
 @pytest.mark.parametrize(
-    "bad_spec, message",
+    "fixture, bad_spec, message",
     [
-        (dict(family="step-tag", good="+ +"), "encodes to"),  # good token must be one token
-        (dict(family="qwen-prm", separator="<no_such_token>"), "not a token"),
-        (dict(family="qwen-prm", template="turns"), "belongs to the step-tag family"),
+        ("rlhflow_prm_dir", dict(preset="rlhflow-prm", good="+ +"), "encodes to"),  # the reply must be one token
+        ("qwen_prm_dir", dict(family="qwen-prm", separator="<no_such_token>"), "not a token"),
+        ("qwen_prm_dir", dict(family="qwen-prm", template="turns"), "belongs to the step-tag family"),
+        # a token-classification checkpoint read as a causal LM: its lm_head would be random
+        ("qwen_prm_dir", dict(family="step-tag"), r"missing from the checkpoint.*lm_head\.weight"),
     ],
 )
-def test_misconfigured_tokens_are_reported(bad_spec, message, qwen_prm_dir):
+def test_misconfigured_specs_are_reported(fixture, bad_spec, message, request):
     with pytest.raises(ValueError, match=message):
-        PRMJudge(PRMSpec(model=str(qwen_prm_dir), **bad_spec))
+        PRMJudge(PRMSpec(model=str(request.getfixturevalue(fixture)), **bad_spec))
 
 
 # ---------------------------------------------------------------- pure functions
