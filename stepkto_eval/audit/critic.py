@@ -11,6 +11,19 @@ The prompt below is our own wording. Options:
   earliest error, with -1 ("no error") ordered after every step — so a tie between "error at 2" and "no error"
   yields 2: a labeler should rather mark a doubtful step than miss an error.
 
+Reasoning judges (QwQ, DeepSeek-R1 distills) think before they answer, often for thousands of tokens, and
+their chat templates may open `<think>` in the *prompt*, so the output holds only the closing `</think>`.
+Only the text after the thinking counts: after the last `</think>` when there is one; an output whose
+thinking was opened (in the output, or at the end of the rendered prompt) but never closed has no review,
+so no vote — a `\\boxed{}` met mid-thought is not a verdict. A review stopped by the length limit
+(finish_reason "length") is no vote either, whatever it holds, and is counted (evidence "n_truncated",
+"truncated"; ProcessBench and `--audit` metrics report the judge's truncation rate).
+
+Sampling: temperature, top_p and max_tokens left unset take the judge checkpoint's generation_config.json
+(the sampling its card asks for, e.g. QwQ's temperature 0.6 / top_p 0.95; greedy when it says
+do_sample=false or has no temperature); spec values win. max_tokens defaults to 32768, bounded by the
+model's context minus room for the prompt (`default_max_tokens`), since reasoning judges think at length.
+
 Model output is untrusted: the boxed content must be a bare integer in [-1, n_steps); anything else (no box,
 text, out of range, a failed request) is a None vote, recorded with the raw output. An item with no parsed
 vote gets first_error None ("no verdict"), never counted as correct. All items x votes go to the backend in
@@ -18,7 +31,9 @@ one `generate` call, so batching engines (vLLM, servers) see the whole workload 
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -38,22 +53,100 @@ _INSTRUCTIONS = (
 _INT = re.compile(r"^[+-]?\d{1,6}$")
 
 
+MAX_TOKENS_CAP = 32768  # reasoning judges think for thousands of tokens before the verdict
+PROMPT_ROOM = 4096  # tokens kept free for the critic prompt when the context bounds max_tokens
+
+
 @dataclass(frozen=True)
 class CriticConfig:
     votes: int = 1
-    temperature: float = 0.0  # 0 = greedy; must be > 0 when votes > 1 (identical votes are no vote)
-    top_p: float = 1.0
-    max_tokens: int = 2048
+    # None = from the judge checkpoint's generation_config.json (module docstring); 0 = greedy.
+    temperature: float | None = None  # must be > 0 when votes > 1 (identical votes are no vote)
+    top_p: float | None = None
+    max_tokens: int | None = None  # None = default_max_tokens(the model's context)
     reference: bool = False  # show the reference solution / gold answer (Step-KTO labeling setting)
     seed: int = 0
 
     def __post_init__(self) -> None:
         if self.votes < 1:
             raise ValueError(f"critic votes must be >= 1, got {self.votes}")
-        if self.votes > 1 and self.temperature <= 0:
+        if self.votes > 1 and self.temperature is not None and self.temperature <= 0:
             raise ValueError(f"critic votes={self.votes} needs temperature > 0 (greedy votes would all be equal)")
-        if self.max_tokens < 1:
+        if self.max_tokens is not None and self.max_tokens < 1:
             raise ValueError(f"critic max_tokens must be >= 1, got {self.max_tokens}")
+
+
+def default_max_tokens(context: int | None) -> int:
+    """MAX_TOKENS_CAP, bounded by the context length less room for the prompt (half the context if small)."""
+    if not context:
+        return MAX_TOKENS_CAP
+    return max(1, min(MAX_TOKENS_CAP, context - min(PROMPT_ROOM, context // 2)))
+
+
+def checkpoint_defaults(model: str | None) -> dict:
+    """Sampling defaults from a judge checkpoint (local folder or cached hub id): temperature / top_p from
+    generation_config.json, the context length from config.json. Empty when there is no such checkpoint
+    (e.g. a served model name behind the openai backend)."""
+    from pathlib import Path
+
+    if not model:
+        return {}
+    folder = Path(model).parent if model.endswith(".gguf") else Path(model)
+    found: dict = {}
+
+    def read(name: str) -> dict:
+        path = folder / name
+        if not path.is_file():
+            try:
+                from transformers.utils.hub import cached_file
+
+                # the backend has fetched the checkpoint already: the local cache is enough (and a served
+                # model name behind the openai backend must not send us to the hub)
+                hit = cached_file(model, name, local_files_only=True, _raise_exceptions_for_missing_entries=False,
+                                  _raise_exceptions_for_connection_errors=False)
+            except (OSError, ValueError):
+                hit = None
+            if not hit:
+                return {}
+            path = Path(hit)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    gen, cfg = read("generation_config.json"), read("config.json")
+    if gen:
+        if gen.get("do_sample") is False or gen.get("temperature") is None:
+            found["temperature"] = 0.0  # the checkpoint asks for greedy decoding
+        elif isinstance(gen["temperature"], (int, float)):
+            found["temperature"] = float(gen["temperature"])
+            if isinstance(gen.get("top_p"), (int, float)):
+                found["top_p"] = float(gen["top_p"])
+    text_cfg = cfg.get("text_config") if isinstance(cfg.get("text_config"), dict) else cfg
+    context = text_cfg.get("max_position_embeddings")
+    if isinstance(context, int) and context > 0:
+        found["context"] = context
+    return found
+
+
+def resolve_config(config: CriticConfig, model: str | None) -> tuple[CriticConfig, dict]:
+    """Fill the unset sampling fields from the checkpoint; returns the config and where each value came from."""
+    found = checkpoint_defaults(model)
+    values, source = {}, {}
+    for key, fallback in (("temperature", 0.0), ("top_p", 1.0)):
+        given = getattr(config, key)
+        values[key] = given if given is not None else found.get(key, fallback)
+        source[key] = "spec" if given is not None else "generation_config.json" if key in found else "default"
+    if config.max_tokens is not None:
+        values["max_tokens"], source["max_tokens"] = config.max_tokens, "spec"
+    else:
+        values["max_tokens"] = default_max_tokens(found.get("context"))
+        source["max_tokens"] = f"default (context {found['context']})" if "context" in found else "default"
+    if config.votes > 1 and values["temperature"] <= 0:
+        raise ValueError(f"critic votes={config.votes} needs temperature > 0, and the checkpoint's generation "
+                         f"config gives {values['temperature']} (greedy votes would all be equal); set temperature=")
+    return dataclasses.replace(config, **values), source
 
 
 def build_prompt(item: JudgeInput, *, reference: bool) -> str:
@@ -74,7 +167,7 @@ def build_prompt(item: JudgeInput, *, reference: bool) -> str:
 
 
 def parse_vote(text: str | None, n_steps: int) -> int | None:
-    """The boxed paragraph index in a critic output, or None when absent, not an integer or out of range."""
+    """The boxed paragraph index in a critic review, or None when absent, not an integer or out of range."""
     from stepkto_eval.grading import extract_answer
 
     if not text:
@@ -87,6 +180,24 @@ def parse_vote(text: str | None, n_steps: int) -> int | None:
         return None
     index = int(cleaned)
     return index if -1 <= index < n_steps else None
+
+
+def prompt_opens_think(prompt_text: str | None) -> bool:
+    """True when the rendered prompt leaves a `<think>` block open (the template starts the thinking)."""
+    return bool(prompt_text) and prompt_text.rfind("<think>") > prompt_text.rfind("</think>")
+
+
+def review_part(text: str | None, prompt_text: str | None = None) -> tuple[str | None, str]:
+    """The part of a critic output that counts (module docstring) and how it was found."""
+    if not text:
+        return None, "no output"
+    if "</think>" in text:
+        return text.rsplit("</think>", 1)[1], "after </think>"
+    if "<think>" in text:
+        return None, "thinking never closed"
+    if prompt_opens_think(prompt_text):
+        return None, "thinking opened by the prompt never closed"
+    return text, "whole output"
 
 
 def majority(votes: Sequence[int | None], n_steps: int) -> int | None:
@@ -107,9 +218,16 @@ def _seed(base: int, prompt: str, vote: int) -> int:
 class CriticJudge:
     kind = "critic"
 
-    def __init__(self, backend: Backend, config: CriticConfig | None = None, *, name: str = "critic") -> None:
+    def __init__(self, backend: Backend, config: CriticConfig | None = None, *, name: str = "critic",
+                 model: str | None = None) -> None:
         self.backend = backend
-        self.config = config or CriticConfig()
+        loading_info = getattr(backend, "loading_info", None)
+        if loading_info is not None:  # a judge never reviews with weights its checkpoint did not provide
+            from stepkto_eval.audit.prm import check_provenance
+
+            check_provenance(str(model or getattr(backend, "model_path", "critic")), loading_info)
+        self.config, self.sampling_source = resolve_config(config or CriticConfig(),
+                                                           model or getattr(backend, "model_path", None))
         self.name = name
 
     def _request(self, key: str, prompt: str, vote: int) -> GenerationRequest:
@@ -137,15 +255,38 @@ class CriticJudge:
 
     def _verdict(self, item: JudgeInput, completions) -> StepJudgement:
         n = len(item.steps)
-        votes = [parse_vote(c.text, n) if c.finish_reason != "error" else None for c in completions]
+        votes, how = [], []
+        for c in completions:
+            vote, found = None, "request failed"
+            if c.finish_reason == "length":  # cut mid-review: whatever it holds is not a verdict
+                found = "cut by the length limit"
+            elif c.finish_reason != "error":
+                review, found = review_part(c.text, c.prompt_text)
+                vote = parse_vote(review, n)
+            votes.append(vote)
+            how.append(found)
         first_error = majority(votes, n) if n else None
+        truncated = [c.finish_reason == "length" for c in completions]
         evidence = {
             "votes": votes,
             "raw_outputs": [c.text for c in completions],
             "finish_reasons": [c.finish_reason for c in completions],
+            "review_parts": how,
             "errors": [c.error for c in completions if c.error],
             "n_parsed_votes": sum(v is not None for v in votes),
+            "n_truncated": sum(truncated),
+            "truncated": any(truncated),
+            "sampling": {"temperature": self.config.temperature, "top_p": self.config.top_p,
+                         "max_tokens": self.config.max_tokens, "source": self.sampling_source},
         }
         if first_error is None:
-            evidence["no_verdict_reason"] = "no steps" if n == 0 else "no parsable vote"
+            if n == 0:
+                reason = "no steps"
+            elif truncated and all(truncated):
+                reason = "review cut by the length limit"
+            elif any(h.startswith("thinking") for h in how):
+                reason = "thinking never finished"
+            else:
+                reason = "no parsable vote"
+            evidence["no_verdict_reason"] = reason
         return StepJudgement(labels_from_first_error(n, first_error), first_error, self.name, evidence)

@@ -15,9 +15,10 @@ Grammar::
   openai backend. The API key never goes into a spec (specs are recorded in manifests): pass
   `make_judge(spec, api_key=...)` or let the backend read its environment variable.
 * critic options: votes (int), temperature, top_p (float), max_tokens, seed (int), reference (0/1: show the
-  reference solution or gold answer). Any other key is passed to `make_backend` as a backend option
-  (e.g. `device=cuda`, `dtype=bfloat16`, `max_model_len=4096`); values that look like numbers or booleans
-  are converted.
+  reference solution or gold answer); temperature / top_p / max_tokens left out come from the judge
+  checkpoint's generation_config.json and context length (audit/critic.py). Any other key is passed to
+  `make_backend` as a backend option (e.g. `device=cuda`, `dtype=bfloat16`, `max_model_len=4096`); values
+  that look like numbers or booleans are converted.
 * prm options: the fields of `PRMSpec` — preset (qwen2.5-math-prm | skywork-o1-prm | math-shepherd |
   rlhflow-prm), family (qwen-prm | value-head | step-tag; default: the preset's, else recognised from the
   checkpoint's config and weight names), threshold, separator, tag, good, bad, good_id, bad_id, label,
@@ -209,7 +210,10 @@ def _build(plan: MemberPlan, opts: dict) -> Judge:
                                    api_key=opts.get("api_key"), **plan.backend_options)
         except (TypeError, ValueError) as exc:  # e.g. an option the backend does not take
             raise JudgeSpecError(f"{plan.spec!r}: backend {plan.backend_name} refused it: {exc}") from None
-    return CriticJudge(backend, plan.config, name=plan.spec)
+    try:
+        return CriticJudge(backend, plan.config, name=plan.spec, model=plan.model)
+    except ValueError as exc:  # e.g. votes > 1 while the checkpoint asks for greedy decoding
+        raise JudgeSpecError(f"{plan.spec!r}: {exc}") from None
 
 
 def make_judge(spec: str, **opts: Any) -> Judge:

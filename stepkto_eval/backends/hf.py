@@ -145,9 +145,12 @@ class HFBackend:
             else (self.model_path, {})
         common = dict(revision=self.options.revision, trust_remote_code=self.options.trust_remote_code, **extra)
         self.tokenizer = AutoTokenizer.from_pretrained(source, **common)
-        self.model = AutoModelForCausalLM.from_pretrained(
-            source, dtype=_resolve_dtype(self.options.dtype, self.device), **common
-        ).to(self.device)
+        # loading_info (missing / unexpected / mismatched keys) lets a critic refuse a checkpoint whose weights
+        # would be partly random (audit/critic.py, check_provenance).
+        self.model, self.loading_info = AutoModelForCausalLM.from_pretrained(
+            source, dtype=_resolve_dtype(self.options.dtype, self.device), output_loading_info=True, **common
+        )
+        self.model.to(self.device)
         self.model.eval()
         self.tokenizer.padding_side = "left"  # generated tokens must follow every prompt directly
         self.eos_ids = self._eos_ids()

@@ -10,7 +10,16 @@ import json
 import pytest
 
 from stepkto_eval.audit.base import JudgeInput, labels_from_first_error
-from stepkto_eval.audit.critic import CriticConfig, CriticJudge, build_prompt, majority, parse_vote
+from stepkto_eval.audit.critic import (
+    CriticConfig,
+    CriticJudge,
+    build_prompt,
+    default_max_tokens,
+    majority,
+    parse_vote,
+    prompt_opens_think,
+    review_part,
+)
 from stepkto_eval.backends.base import Completion
 
 ITEM = JudgeInput(problem="What is 2 + 3 * 4?", steps=("3 * 4 = 12.", "2 + 12 = 15.", "The answer is \\boxed{15}."),
@@ -86,11 +95,12 @@ def test_verdict_from_completions_records_raw_outputs_and_failures():
     completions = [
         Completion("0|0", "Step 1 adds wrongly. \\boxed{1}", "stop"),
         Completion("0|1", None, "error", error="HTTP 500 after 3 retries"),
-        Completion("0|2", "I think \\boxed{1}", "length"),
+        Completion("0|2", "I think \\boxed{2}", "length"),  # cut by the length limit: no vote, counted
     ]
     verdict = judge._verdict(ITEM, completions)
     assert verdict.first_error == 1 and verdict.step_labels == [1, 0, None]
-    assert verdict.evidence["votes"] == [1, None, 1]
+    assert verdict.evidence["votes"] == [1, None, None]
+    assert verdict.evidence["n_truncated"] == 1 and verdict.evidence["truncated"] is True
     assert verdict.evidence["raw_outputs"] == [c.text for c in completions]
     assert verdict.evidence["errors"] == ["HTTP 500 after 3 retries"]
     junk = judge._verdict(ITEM, [Completion("0|0", "no idea", "stop")] * 3)
@@ -164,3 +174,132 @@ def test_critic_votes_through_the_tiny_model(tiny_model_dir, pb_items):
     # same seeds -> same votes: a resumed labeling run asks the critic the same question with the same dice
     again = CriticJudge(backend, config, name="critic:tiny").judge(items)
     assert [v.evidence["raw_outputs"] for v in again] == [v.evidence["raw_outputs"] for v in first]
+
+
+# ---------------------------------------------------------------- reasoning judges: thinking, truncation, sampling
+OPEN_THINK_PROMPT = "<|im_start|>user\nreview this<|im_end|>\n<|im_start|>assistant\n<think>\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "finish", "prompt", "vote", "how"),
+    [
+        # the template opened <think>: the output holds only </think>; the box inside the thinking is ignored
+        ("step 2 looks off \\boxed{2} ... no, fine.\n</think>\nAll correct. \\boxed{-1}", "stop",
+         OPEN_THINK_PROMPT, -1, "after </think>"),
+        # a thinking block written by the model itself
+        ("<think>maybe \\boxed{0}</think> Paragraph 1 is wrong: \\boxed{1}", "stop", None, 1, "after </think>"),
+        # thinking opened by the prompt and never closed (stopped by EOS): no review, no vote
+        ("hmm, \\boxed{2} perhaps", "stop", OPEN_THINK_PROMPT, None, "thinking opened by the prompt never closed"),
+        ("<think>hmm, \\boxed{2} perhaps", "stop", None, None, "thinking never closed"),
+        # the reproduced bug: a truncated, tag-less review whose mid-reasoning box used to be read as step 2
+        ("Let me check paragraph 2: \\boxed{2} is what I would say if", "length", OPEN_THINK_PROMPT, None,
+         "cut by the length limit"),
+        ("Let me check paragraph 2: \\boxed{2} is what I would say if", "length", None, None,
+         "cut by the length limit"),
+        # a non-reasoning critic: the whole output is the review
+        ("Paragraph 0 is wrong. \\boxed{0}", "stop", "<|im_start|>assistant\n", 0, "whole output"),
+    ],
+    ids=["open-think-prompt", "own-think", "never-closed-prompt", "never-closed-own", "truncated-open-think",
+         "truncated-tagless", "plain-critic"],
+)
+def test_only_the_review_after_the_thinking_counts(text, finish, prompt, vote, how):
+    judge = CriticJudge(backend=None, config=CriticConfig(), name="critic:test")
+    verdict = judge._verdict(ITEM, [Completion("0|0", text, finish, prompt_text=prompt)])
+    assert verdict.evidence["votes"] == [vote] and verdict.first_error == vote
+    assert verdict.evidence["review_parts"] == [how]
+    assert verdict.evidence["truncated"] is (finish == "length")
+    if vote is None:
+        assert verdict.evidence["no_verdict_reason"] == (
+            "review cut by the length limit" if finish == "length" else "thinking never finished")
+
+
+def test_review_part_and_prompt_detection():
+    assert prompt_opens_think(OPEN_THINK_PROMPT)
+    assert not prompt_opens_think("<think>old</think> new turn") and not prompt_opens_think(None)
+    assert review_part("a</think>b</think>c") == ("c", "after </think>")  # the last closing tag ends thinking
+
+
+def _write_json(path, data):
+    path.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize(
+    ("generation", "context", "spec", "want"),
+    [
+        # QwQ-style card sampling and a 40k context: card sampling, the 32768 cap
+        ({"do_sample": True, "temperature": 0.6, "top_p": 0.95}, 40960, {}, (0.6, 0.95, 32768)),
+        ({"do_sample": True, "temperature": 0.6, "top_p": 0.95}, 40960, {"temperature": 0.2, "max_tokens": 100},
+         (0.2, 0.95, 100)),  # the spec wins
+        ({"do_sample": False, "temperature": 0.7}, 8192, {}, (0.0, 1.0, 4096)),  # greedy checkpoint; 8192 - 4096
+        (None, 2048, {}, (0.0, 1.0, 1024)),  # no generation config: greedy; a small context keeps half for the prompt
+    ],
+)
+def test_sampling_defaults_come_from_the_checkpoint(generation, context, spec, want, tmp_path):
+    _write_json(tmp_path / "config.json", {"max_position_embeddings": context})
+    if generation is not None:
+        _write_json(tmp_path / "generation_config.json", generation)
+    judge = CriticJudge(backend=None, config=CriticConfig(**spec), name="critic:test", model=str(tmp_path))
+    assert (judge.config.temperature, judge.config.top_p, judge.config.max_tokens) == want
+    assert default_max_tokens(None) == 32768
+
+
+def test_votes_on_a_greedy_checkpoint_need_a_temperature(tmp_path):
+    _write_json(tmp_path / "generation_config.json", {"do_sample": False})
+    with pytest.raises(ValueError, match="needs temperature > 0"):
+        CriticJudge(backend=None, config=CriticConfig(votes=3), model=str(tmp_path))
+    judge = CriticJudge(backend=None, config=CriticConfig(votes=3, temperature=0.5), model=str(tmp_path))
+    assert judge.config.temperature == 0.5
+
+
+@pytest.fixture(scope="module")
+def think_model_dir(tmp_path_factory):
+    """Tiny model whose chat template opens <think> in the prompt and whose generation config asks for
+    temperature 0.6 / top_p 0.95 (as reasoning judges ship)."""
+    from helpers.tiny_model import build_tiny_model
+    from transformers import AutoTokenizer, GenerationConfig
+
+    folder = build_tiny_model(tmp_path_factory.mktemp("think"), extra_special_tokens=["<think>", "</think>"])
+    tok = AutoTokenizer.from_pretrained(folder)
+    tok.chat_template = (
+        "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
+        "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n<think>\n{% endif %}")
+    tok.save_pretrained(folder)
+    GenerationConfig(do_sample=True, temperature=0.6, top_p=0.95, eos_token_id=tok.eos_token_id).save_pretrained(folder)
+    return folder
+
+
+def test_reasoning_judge_through_the_hf_backend(think_model_dir, pb_items):
+    from stepkto_eval.audit.registry import make_judge
+
+    judge = make_judge(f"critic:hf:{think_model_dir}?max_tokens=8&device=cpu&seed=3")
+    assert (judge.config.temperature, judge.config.top_p) == (0.6, 0.95)
+    assert judge.sampling_source["temperature"] == "generation_config.json"
+    verdicts = judge.judge(pb_items)
+    for verdict in verdicts:
+        ev = verdict.evidence
+        assert ev["sampling"]["temperature"] == 0.6 and ev["sampling"]["max_tokens"] == 8
+        [finish], [raw] = ev["finish_reasons"], ev["raw_outputs"]
+        # the rendered prompt opened <think>: a random 8-token output is either cut (length) or unfinished
+        # thinking, unless it happens to close the block — then only the text after </think> is read
+        if finish == "length":
+            assert ev["votes"] == [None] and ev["n_truncated"] == 1
+        else:
+            part, _ = review_part(raw, OPEN_THINK_PROMPT)
+            assert ev["votes"] == [parse_vote(part, len(verdict.step_labels))]
+    assert any(v.evidence["truncated"] for v in verdicts)
+
+
+def test_critic_refuses_a_checkpoint_with_missing_weights(tiny_model_dir, tmp_path):
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    from stepkto_eval.audit.registry import JudgeSpecError, make_judge
+
+    folder = tmp_path / "broken"
+    shutil.copytree(tiny_model_dir, folder)
+    state = load_file(str(folder / "model.safetensors"))
+    del state["model.layers.0.mlp.up_proj.weight"]
+    save_file(state, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    with pytest.raises(JudgeSpecError, match=r"missing from the checkpoint.*up_proj"):
+        make_judge(f"critic:hf:{folder}?device=cpu")

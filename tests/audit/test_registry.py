@@ -51,7 +51,7 @@ def test_parse_options(query, options):
         ("critic:tgi:M", "critic:BACKEND:MODEL"),
         ("critic:hf:@http://x", "has no model"),
         ("critic:hf:M?votes", "not KEY=VALUE"),
-        ("critic:hf:M?votes=3", "needs temperature > 0"),
+        ("critic:hf:M?votes=3&temperature=0", "needs temperature > 0"),  # unset: the checkpoint may give one
         ("critic:hf:M?votes=many&temperature=1", "expected int"),
         ("critic:hf:M?reference=maybe", "expected 0/1"),
         ("critic:hf:M?votes=1&votes=2", "given twice"),
