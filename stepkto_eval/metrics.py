@@ -210,12 +210,15 @@ def flawed_step_rate(groups: Mapping[str, Sequence[Mapping]], *, seed: int = 0) 
     CI: bootstrap over problems of the ratio sum(flawed)/sum(judged correct).
     Example: correct completions with first_error [-1, 2, None] -> 1 flawed / 2 judged = 0.5, 1 no verdict.
     """
-    flawed, judged, no_verdict = [], [], 0
+    from .audit.base import judge_truncated
+
+    flawed, judged, no_verdict, cut = [], [], 0, 0
     for samples in groups.values():
         f = j = 0
         for s in samples:
             if not s.get("correct") or "first_error" not in s:
                 continue
+            cut += judge_truncated((s.get("judge") or {}).get("evidence"))
             if s["first_error"] is None:
                 no_verdict += 1
                 continue
@@ -232,8 +235,11 @@ def flawed_step_rate(groups: Mapping[str, Sequence[Mapping]], *, seed: int = 0) 
         den = j_arr[idx].sum(axis=1)
         ratios = f_arr[idx].sum(axis=1)[den > 0] / den[den > 0]
         low, high = float(np.quantile(ratios, 0.025)), float(np.quantile(ratios, 0.975))
-    return {"value": _finite(value), "ci_low": _finite(low), "ci_high": _finite(high), "n_correct": int(j_arr.sum()) + no_verdict,
-            "n_flawed": int(f_arr.sum()), "n_no_verdict": no_verdict}
+    n_correct = int(j_arr.sum()) + no_verdict
+    return {"value": _finite(value), "ci_low": _finite(low), "ci_high": _finite(high), "n_correct": n_correct,
+            "n_flawed": int(f_arr.sum()), "n_no_verdict": no_verdict,
+            # audited correct completions where the judge hit its length limit (critic review / PRM input cut)
+            "n_judge_truncated": cut, "judge_truncation_rate": cut / n_correct if n_correct else None}
 
 
 def task_metrics(samples: Iterable[Mapping], problem_ids: Sequence[str], *, n: int, metric_names: Sequence[str],

@@ -8,7 +8,9 @@ item the judge predicts the 0-based index of the earliest wrong step, or -1 for 
     F1          = 2 · acc_error · acc_correct / (acc_error + acc_correct)      (0 when both are 0)
 
 and the headline is the plain mean of the four split F1s (reported ×100). A missing prediction or a judge
-"no verdict" (pred None) is scored as wrong on both kinds of items and counted separately.
+"no verdict" (pred None) is scored as wrong on both kinds of items and counted separately, and so is the
+judge's truncation (a critic review stopped by its token limit, a PRM input cut at max_length: the
+`judge_truncated` count per split and `judge_truncation_rate` overall).
 
 Beyond the protocol, `score` reports the judge's confusion per split — on erroneous items: too early
 (pred < label), exact, too late (pred > label), missed (pred -1); on correct items: false alarm — and the
@@ -191,14 +193,23 @@ def score_split(items: Sequence[Item], preds: dict[str, int | None]) -> dict:
 
 def score(predictions: Iterable[dict], dataset: dict[str, list[Item]]) -> dict:
     """Per-split metrics and the headline (mean F1 of the splits scored); see the module docstring."""
+    from stepkto_eval.audit.base import judge_truncated
+
     by_split: dict[str, dict[str, int | None]] = {s: {} for s in dataset}
-    unmatched = 0
+    truncated: dict[str, set[str]] = {s: set() for s in dataset}
+    unmatched, with_evidence = 0, 0
     for p in predictions:
         if p["split"] in by_split:
             by_split[p["split"]][str(p["id"])] = p["pred"]
+            with_evidence += isinstance(p.get("evidence"), dict)
+            if judge_truncated(p.get("evidence")):
+                truncated[p["split"]].add(str(p["id"]))
         else:
             unmatched += 1
     splits = {s: score_split(items, by_split[s]) for s, items in dataset.items()}
+    for s, items in dataset.items():  # how often a length limit cut the judge's work (module docstring)
+        splits[s]["judge_truncated"] = len(truncated[s] & {it.id for it in items})
+    n_items = sum(len(items) for items in dataset.values())
     known = {s: {it.id for it in items} for s, items in dataset.items()}
     unmatched += sum(len(set(ids) - known[s]) for s, ids in by_split.items())
     f1s = [m["f1"] for m in splits.values()]
@@ -208,6 +219,9 @@ def score(predictions: Iterable[dict], dataset: dict[str, list[Item]]) -> dict:
         # The headline is comparable with published numbers only on all four full splits.
         "complete": {s: len(items) for s, items in dataset.items()} == SPLIT_SIZES,
         "unmatched_predictions": unmatched,
+        # items whose critic review hit max_tokens or whose PRM input was cut (None: no evidence to tell)
+        "judge_truncation_rate": (sum(m["judge_truncated"] for m in splits.values()) / n_items
+                                  if with_evidence and n_items else None),
     }
 
 

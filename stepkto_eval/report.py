@@ -68,10 +68,11 @@ def audit_section(metrics: Mapping) -> str:
     if not rows:
         return ""
     lines = ["## Step audit", "", "Flawed-step rate: share of correct completions in which the judge found a wrong step.",
-             "", "| task | flawed-step rate | correct judged | flawed | no verdict |", "|---|---:|---:|---:|---:|"]
+             "", "| task | flawed-step rate | correct judged | flawed | no verdict | judge truncated |",
+             "|---|---:|---:|---:|---:|---:|"]
     for task, f in rows:
         lines.append(f"| {md.text(task)} | {fmt_estimate(f)} | {f['n_correct'] - f['n_no_verdict']} | {f['n_flawed']} | "
-                     f"{f['n_no_verdict']} |")
+                     f"{f['n_no_verdict']} | {f.get('n_judge_truncated', 0)} |")
     return "\n".join(lines)
 
 

@@ -176,6 +176,21 @@ def test_flawed_step_rate_hand_worked():
     f = flawed_step_rate(groups)
     assert f["value"] == pytest.approx(2 / 4)  # flawed: a#1, b#1; judged correct: a#0, a#1, b#1, b#2
     assert (f["n_correct"], f["n_flawed"], f["n_no_verdict"]) == (5, 2, 1)
+    assert (f["n_judge_truncated"], f["judge_truncation_rate"]) == (0, 0.0)
+
+
+def test_flawed_step_rate_counts_the_judges_truncation():
+    # a critic review cut by max_tokens (no verdict), a PRM input cut at max_length (verdict from the prefix),
+    # an ensemble whose member was cut; wrong completions are not audited for this rate
+    cut_critic = {"evidence": {"truncated": True, "n_truncated": 1}}
+    cut_member = {"evidence": {"members": [{"evidence": {}}, {"evidence": {"truncated": True}}]}}
+    groups = {"a": [{"correct": True, "first_error": None, "judge": cut_critic},
+                    {"correct": True, "first_error": 1, "judge": {"evidence": {"truncated": True}}},
+                    {"correct": True, "first_error": -1, "judge": cut_member},
+                    {"correct": True, "first_error": -1, "judge": {"evidence": {"truncated": False}}},
+                    {"correct": False, "first_error": None, "judge": cut_critic}]}
+    f = flawed_step_rate(groups)
+    assert (f["n_correct"], f["n_judge_truncated"], f["judge_truncation_rate"]) == (4, 3, 0.75)
     assert 0.0 <= f["ci_low"] <= f["value"] <= f["ci_high"] <= 1.0
 
 

@@ -98,7 +98,12 @@ def test_a_random_critic_without_a_boxed_index_is_counted_as_no_verdict(tiny_mod
     printed, predictions, task = run_cli(["--judge", spec, "--limit", str(LIMIT), "--splits", "gsm8k",
                                           "--data-dir", str(shared_data)], tmp_path / "pb", capsys)
     assert [p["pred"] for p in predictions] == [None] * LIMIT
-    assert all(p["evidence"]["no_verdict_reason"] == "no parsable vote" for p in predictions)
+    # 3 tokens: the review is cut by the length limit (or ends early without a box); either way no vote
+    cut = [p["evidence"]["finish_reasons"] == ["length"] for p in predictions]
+    assert [p["evidence"]["no_verdict_reason"] for p in predictions] == [
+        "review cut by the length limit" if c else "no parsable vote" for c in cut]
+    assert task["judge_truncation_rate"] == sum(cut) / LIMIT and task["splits"]["gsm8k"]["judge_truncated"] == sum(cut)
+    assert f"Judge truncated by its length limit on {sum(cut)} of {LIMIT} items" in printed
     m = task["splits"]["gsm8k"]
     assert m["no_verdict"] == LIMIT and m["confusion"]["missed"] == 0 and m["error_acc"] == 0.0
     check_counts(printed, predictions, task, pb.load_splits(["gsm8k"], shared_data, LIMIT))

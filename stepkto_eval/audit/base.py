@@ -47,3 +47,13 @@ class Judge(Protocol):
     def judge(self, items: Sequence[JudgeInput]) -> list[StepJudgement]:
         """Same length and order as `items`; a failure on one item is a None verdict, not an exception."""
         ...
+
+
+def judge_truncated(evidence: Any) -> bool:
+    """Whether a length limit cut a judge's work on an item (a critic review stopped by max_tokens, a PRM input
+    cut at max_length): evidence["truncated"]; for an ensemble, any member's."""
+    if not isinstance(evidence, dict):
+        return False
+    if evidence.get("truncated") is True:
+        return True
+    return any(isinstance(m, dict) and judge_truncated(m.get("evidence")) for m in evidence.get("members") or [])

@@ -128,6 +128,11 @@ def format_table(report: dict) -> str:
             f"{c['too_early']} / {c['exact']} / {c['too_late']} / {c['missed']} | {m['no_verdict']} |")
     note = "" if report["complete"] else " (not all four full splits: not comparable with published numbers)"
     lines.append("")
+    if report.get("judge_truncation_rate") is not None:
+        cut = sum(m["judge_truncated"] for m in report["splits"].values())
+        total = sum(m["n"] for m in report["splits"].values())
+        lines.append(f"Judge truncated by its length limit on {cut} of {total} items "
+                     f"({_pct(report['judge_truncation_rate'])}%): counted as no verdict unless a verdict came first.")
     if tuning:
         lines += _tuning_lines(tuning, note)
     else:
@@ -164,7 +169,8 @@ def write_outputs(folder: Path, predictions: list[dict], report: dict, table: st
     with (folder / "predictions.jsonl").open("w", encoding="utf-8") as fh:
         for p in predictions:
             fh.write(json.dumps(p, ensure_ascii=False) + "\n")
-    task = {"splits": report["splits"], "f1_avg": report["f1_avg"], "version": pb.load_source().version}
+    task = {"splits": report["splits"], "f1_avg": report["f1_avg"], "version": pb.load_source().version,
+            "judge_truncation_rate": report.get("judge_truncation_rate")}
     if report.get("threshold_tuning"):
         task["threshold_tuning"] = report["threshold_tuning"]
     metrics = {"tasks": {"processbench": task},
