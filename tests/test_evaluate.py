@@ -223,7 +223,8 @@ def test_audit_option_stores_steps_labels_and_spans(tiny_model_dir, shared_data,
         assert s["judge"]["name"] == "arith" and s["judge"]["kind"] == "arith"
     entry = json.loads((out / "metrics.json").read_text())["tasks"]["amc23"]
     assert set(entry["flawed_step_rate"]) == {"value", "ci_low", "ci_high", "n_correct", "n_flawed",
-                                              "n_no_verdict"}
+                                              "n_no_verdict", "n_judge_truncated", "judge_truncation_rate"}
+    assert entry["flawed_step_rate"]["n_judge_truncated"] == 0  # arith reads every step: never truncated
 
 
 def test_flawed_step_rate_counts_correct_answers_resting_on_a_wrong_step():
