@@ -291,3 +291,15 @@ def test_tune_threshold_rejects_bad_input():
         tune_threshold([[None]], [0])
     with pytest.raises(ValueError, match="labels"):
         tune_threshold([[0.5]], [0, 1])
+
+
+def test_trust_remote_code_stays_an_option(qwen_prm_dir, pb_items, tmp_path):
+    """The checkpoint's own class (auto_map) scores the same as our head over the same tensors."""
+    from helpers.prm_models import add_remote_code
+
+    folder = add_remote_code(shutil.copytree(qwen_prm_dir, tmp_path / "remote"))
+    remote = make_judge(f"prm:{folder}?trust_remote_code=1")
+    assert remote.head is None and type(remote.model).__name__ == "Qwen2ForProcessRewardModel"
+    ours = make_judge(f"prm:{qwen_prm_dir}")
+    for got, want in zip(remote.score(pb_items), ours.score(pb_items), strict=True):
+        assert got == pytest.approx(want, abs=1e-5)

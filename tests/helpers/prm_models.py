@@ -190,3 +190,29 @@ def reference_hidden(state: dict, config: dict, ids: list[int]):
         gate = torch.nn.functional.silu(lin(m, f"{p}.mlp.gate_proj"))
         x = x + lin(gate * lin(m, f"{p}.mlp.up_proj"), f"{p}.mlp.down_proj")
     return norm(x, state["model.norm.weight"])
+
+
+# Our own stand-in for the remote class Qwen2.5-Math-PRM ships (auto_map -> modeling_qwen2_rm), in the same
+# module layout, so that the trust_remote_code=1 path runs for real on the tiny checkpoint.
+REMOTE_CODE = '''
+import torch
+from transformers import Qwen2Model, Qwen2PreTrainedModel
+
+
+class Qwen2ForProcessRewardModel(Qwen2PreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        self.model = Qwen2Model(config)
+        hidden = config.hidden_size
+        self.score = torch.nn.Sequential(torch.nn.Linear(hidden, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 2))
+        self.post_init()
+
+    def forward(self, input_ids=None, attention_mask=None, **kwargs):
+        hidden = self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        return (self.score(hidden),)
+'''
+
+
+def add_remote_code(folder: Path) -> Path:
+    (Path(folder) / "modeling_qwen2_rm.py").write_text(REMOTE_CODE)
+    return Path(folder)
