@@ -34,6 +34,17 @@ are scored; the rest get score None and label None. If no scored step is wrong, 
 None (no verdict: the unseen steps may hold the error) while the scored steps keep label 1 — the one case
 where labels are not exactly `labels_from_first_error(first_error)`; evidence["truncated"] is then True.
 
+Sources (read through code search; no hub access here): the Qwen PRM head as `nn.Sequential(Linear(h, h),
+ReLU, Linear(h, 2))` named `score` (hence `score.0.*` / `score.2.*`) and the `<extra_0>` id 151651 from
+vLLM's and SGLang's `qwen2_rm.py` (adapted from Qwen's modeling_qwen2_rm.py), whose loaders also skip
+`lm_head.`; Skywork's `PRM_MODEL` (an AutoModelForCausalLM plus `v_head` = ValueHead with `summary`
+Linear(h, 1), sigmoid when return_probs) and `prepare_input` from skywork-o1-prm-inference (as copied in
+openreasoner/openr), called with step_token="\n" in the card's example; Math-Shepherd's and RLHFlow's
+recipes as their cards' snippets are reproduced in public evaluation code (candidates `encode("+ -")[1:]`
+= [648, 387], tag id 12902; RLHFlow reads logits[:, -3] over `+`/`-`). Unverified: Skywork's config
+`architectures` (recognition uses its `v_head.*` tensors instead) and its tokenizer's BOS string (its code
+needs one: we refuse a tokenizer without it); whether a Qwen PRM checkpoint ships `lm_head.weight`.
+
 Threshold tuning as ProcessBench does for PRMs: pick the threshold that maximises F1 (harmonic mean of the
 accuracy on erroneous and on correct items) on one split (gsm8k), then apply it to the others:
 `tune_threshold` and `first_error_from_scores` are pure functions over per-item step scores.
