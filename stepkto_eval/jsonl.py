@@ -36,6 +36,32 @@ def iter_jsonl(path: str | os.PathLike, required: Sequence[str] = ()) -> Iterato
             yield number, row, None
 
 
+class JsonlRowError(ValueError):
+    """A line of a strict JSONL input that cannot be used; the message names the file, the line and why."""
+
+
+def iter_object_rows(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
+    """(1-based line number, object) for each non-blank line of an input file that must be whole: the first bad
+    byte, line or row raises JsonlRowError naming the file and the line (the reader is binary so that a bad
+    byte costs a clear message, not a UnicodeDecodeError traceback)."""
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            where = f"{path}: line {number}"
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise JsonlRowError(f"{where}: not UTF-8 (byte {exc.start + 1} of the line: {exc.reason})") from None
+            if not text.strip():
+                continue
+            try:
+                row = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise JsonlRowError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+            if not isinstance(row, dict):
+                raise JsonlRowError(f"{where}: a row must be a JSON object, got {type(row).__name__}")
+            yield number, row
+
+
 def write_json_atomic(path: str | os.PathLike, data: Any) -> None:
     """Write `data` as JSON through a temp file and `os.replace`: a process killed mid-write leaves the previous
     file, and a reader (another rank, another job sharing the folder) sees the old or the new content, never
@@ -50,11 +76,24 @@ def write_json_atomic(path: str | os.PathLike, data: Any) -> None:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        _discard(tmp)  # a full disk or a failed dump leaves no temp file behind
+        discard_temp(tmp)  # a full disk or a failed dump leaves no temp file behind
         raise
 
 
-def _discard(tmp: Path) -> None:
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write `text` through a temp file and `os.replace`: a viewer never sees half a page, and a failed write
+    (a full disk) leaves neither half a file nor the temp file behind."""
+    path = Path(path)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        discard_temp(tmp)
+        raise
+
+
+def discard_temp(tmp: Path) -> None:
     """Remove a temp file if it exists; a read-only folder (where it was never created) is fine too."""
     try:
         tmp.unlink()

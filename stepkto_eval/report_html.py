@@ -19,6 +19,7 @@ from typing import Any
 
 from stepkto_eval import plots
 from stepkto_eval.html_page import Html, esc, estimate_cell, page, pct, plot_or_note, section, table
+from stepkto_eval.jsonl import write_text_atomic
 from stepkto_eval.report_samples import is_correct_but_flawed, is_wrong, samples_block
 from stepkto_eval.run_view import RunView, headline, load_run, main_metric, natural_key
 
@@ -211,20 +212,5 @@ def write_html_report(run_dir: Path, sample_cap: int = SAMPLE_CAP) -> Path:
     """Render `<run_dir>/report.html` from the folder's manifest, metrics and samples; returns its path."""
     run = load_run(run_dir)
     out = Path(run_dir) / "report.html"
-    tmp = out.with_suffix(".html.tmp")
-    text = render(run, sample_cap)
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(out)  # atomic: a viewer never sees half a page
-    except BaseException:
-        _discard(tmp)  # a full disk must not leave report.html.tmp behind
-        raise
+    write_text_atomic(out, render(run, sample_cap))
     return out
-
-
-def _discard(tmp: Path) -> None:
-    """Remove a temp file if it exists; a read-only folder (where it was never created) is fine too."""
-    try:
-        tmp.unlink()
-    except OSError:
-        pass

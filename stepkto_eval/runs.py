@@ -17,7 +17,7 @@ import platform
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-from .jsonl import write_json_atomic
+from .jsonl import write_json_atomic, write_text_atomic
 
 MANIFEST, SAMPLES, METRICS = "manifest.json", "samples.jsonl", "metrics.json"
 # Manifest keys whose value decides whether results are comparable (everything else is provenance).
@@ -214,18 +214,4 @@ class RunFolder:
         write_json_atomic(self.path / METRICS, metrics)
 
     def write_text(self, name: str, text: str) -> None:
-        tmp = self.path / (name + ".tmp")
-        try:
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, self.path / name)
-        except BaseException:
-            _discard(tmp)  # a full disk must not leave half a file behind
-            raise
-
-
-def _discard(tmp: Path) -> None:
-    """Remove a temp file if it exists; a read-only folder (where it was never created) is fine too."""
-    try:
-        tmp.unlink()
-    except OSError:
-        pass
+        write_text_atomic(self.path / name, text)

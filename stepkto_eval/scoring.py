@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+from .jsonl import JsonlRowError, iter_object_rows
 from .metrics import overall_metrics, task_metrics
 from .runs import RunFolder, package_versions, utc_now
 from .tasks import file_sha256
@@ -107,21 +108,9 @@ def _row_completions(row: dict, cfg: ScoreConfig, where: str) -> tuple[str, list
 def read_rows(cfg: ScoreConfig) -> list[dict]:
     """Parse the JSONL into per-problem dicts {id, gold, completions, meta}; all rows must have the same n."""
     problems, n_expected, seen = [], None, set()
-    with open(cfg.file, "rb") as fh:
-        for line_no, raw in enumerate(fh, start=1):
+    try:
+        for line_no, row in iter_object_rows(cfg.file):
             where = f"{cfg.file}: line {line_no}"
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise ScoreInputError(f"{where}: not UTF-8 (byte {exc.start + 1} of the line: {exc.reason})") from None
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ScoreInputError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-            if not isinstance(row, dict):
-                raise ScoreInputError(f"{where}: a row must be a JSON object")
             gold = row.get(cfg.gold_field)
             if gold in (None, ""):
                 raise ScoreInputError(f"{where}: field '{cfg.gold_field}' (gold answer) is missing or empty")
@@ -143,6 +132,8 @@ def read_rows(cfg: ScoreConfig) -> list[dict]:
             seen.add(pid)
             meta = {k: v for k, v in row.items() if k not in (name, cfg.gold_field)}
             problems.append({"id": pid, "gold": row[cfg.gold_field], "completions": completions, "meta": meta})
+    except JsonlRowError as exc:
+        raise ScoreInputError(str(exc)) from None
     if not problems:
         raise ScoreInputError(f"{cfg.file}: the file is empty (no rows)")
     return problems

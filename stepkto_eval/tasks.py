@@ -8,13 +8,14 @@ metrics to report. Adding a benchmark means adding a YAML file; no task brings i
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from .jsonl import JsonlRowError, iter_object_rows
 
 DATA_DIR_ENV = "STEPKTO_DATA_DIR"
 
@@ -323,23 +324,12 @@ def read_jsonl_rows(path: Path) -> tuple[list[dict], list[int]]:
     """The rows of a JSONL file and their 1-based line numbers; a bad byte, line or row is a TaskError naming
     the file, the line and the reason. Read here rather than by `datasets` so that messages can say where."""
     rows, lines = [], []
-    with open(path, "rb") as fh:
-        for number, raw in enumerate(fh, 1):
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise TaskError(f"{path}: line {number}: not UTF-8 (byte {exc.start + 1} of the line: "
-                                f"{exc.reason})") from None
-            if not text.strip():
-                continue
-            try:
-                row = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise TaskError(f"{path}: line {number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-            if not isinstance(row, dict):
-                raise TaskError(f"{path}: line {number}: a row must be a JSON object, got {type(row).__name__}")
+    try:
+        for number, row in iter_object_rows(path):
             rows.append(row)
             lines.append(number)
+    except JsonlRowError as exc:
+        raise TaskError(str(exc)) from None
     if not rows:
         raise TaskError(f"{path}: the file is empty (no rows)")
     return rows, lines

@@ -22,6 +22,7 @@ from .lexer import LexError
 from .normalize import TIME, braces_balanced, clean, connectives_to_commas, text_key
 from .notation import FOOT_INCH
 from .parse import Node, ParseError, parse_math
+from .parse_latex import substitute as _substitute
 from .verdict import Verdict
 
 CHECKER_VERSION = "1.1.0"
@@ -311,14 +312,6 @@ def _contains(node, leaf: Node) -> bool:
     if node == leaf:
         return True
     return isinstance(node, tuple) and any(isinstance(child, tuple) and _contains(child, leaf) for child in node)
-
-
-def _substitute(node, old: Node, new: Node):
-    if node == old:
-        return new
-    if not isinstance(node, tuple):
-        return node
-    return tuple(_substitute(child, old, new) if isinstance(child, tuple) else child for child in node)
 
 
 def _same_time(a: re.Match, b: re.Match) -> bool:

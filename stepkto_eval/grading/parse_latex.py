@@ -135,7 +135,7 @@ class LatexCommands:
         self.series_nodes = getattr(self, "series_nodes", 0) + _size(body) * max(stop - start + 1, 0)
         if self.series_nodes > MAX_SERIES_NODES:
             raise ParseError(f"\\{name} written out would exceed {MAX_SERIES_NODES:,} nodes")
-        terms = tuple(_substitute(body, index, ("num", Fraction(k))) for k in range(start, stop + 1))
+        terms = tuple(substitute(body, index, ("num", Fraction(k))) for k in range(start, stop + 1))
         if not terms:  # an empty sum is 0, an empty product 1
             return ("num", Fraction(0 if name == "sum" else 1))
         return terms[0] if len(terms) == 1 else ("add" if name == "sum" else "mul", terms)
@@ -184,12 +184,13 @@ def _integer(node: Node) -> int | None:
     return None
 
 
-def _substitute(node, old: Node, new: Node):
+def substitute(node, old: Node, new: Node):
+    """`node` with every subtree equal to `old` replaced by `new`."""
     if node == old:
         return new
     if not isinstance(node, tuple):
         return node
-    return tuple(_substitute(child, old, new) if isinstance(child, tuple) else child for child in node)
+    return tuple(substitute(child, old, new) if isinstance(child, tuple) else child for child in node)
 
 
 def determinant(rows: tuple) -> Node:
