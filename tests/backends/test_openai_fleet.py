@@ -30,7 +30,7 @@ class MortalServer:
     """Answers `echo <prompt>` after a short delay; after `die_after` answers it dies: the listening socket
     closes (new connections are refused) and every request still in flight loses its connection unanswered."""
 
-    def __init__(self, die_after: int | None = None, owned_by: str = "fake", delay: float = 0.05):
+    def __init__(self, die_after: int | None = None, owned_by: str = "fake", delay: float = 0.05, model: str = "m"):
         self.answered: Counter = Counter()
         self.received = 0
         self.dead = threading.Event()
@@ -42,7 +42,7 @@ class MortalServer:
                 pass
 
             def do_GET(self):
-                self._send({"object": "list", "data": [{"id": "m", "object": "model", "owned_by": owned_by}]})
+                self._send({"object": "list", "data": [{"id": model, "object": "model", "owned_by": owned_by}]})
 
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
