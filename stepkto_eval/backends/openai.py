@@ -5,12 +5,13 @@
 - The model name is the one given, or the only model the servers' `/v1/models` list.
 - Several servers (`base_url="URL1,URL2"`, e.g. one `vllm serve` per node): each has its own `concurrency`
   requests in flight; a request goes to the healthy server with the fewest requests in flight, and a retry
-  goes to another server when there is one (a server that failed is avoided for a cooling-off period that
-  doubles with each consecutive failure). Each completion records the server that answered it.
+  waits for a server whose last attempt succeeded when there is one (a server that failed is avoided for a
+  cooling-off period that doubles with each consecutive failure; after it, new requests probe it again).
+  Each completion records the server that answered it.
 - Retries (bounded, `max_retries` per request across all servers) on timeouts, connection errors, 429 and
   5xx, with exponential backoff and full jitter: wait = uniform(0, min(max_backoff, backoff * 2**attempt)),
-  or the server's Retry-After when it sends one (capped the same way); no wait when the retry goes to another,
-  healthy server. Other 4xx answers are not retried.
+  or the server's Retry-After when it sends one (capped the same way); no backoff when another server is
+  sound (the retry waits for a slot there instead). Other 4xx answers are not retried.
 - `timeout` bounds the whole request, not each read: httpx's timeouts apply per network operation, so a server
   that drips a byte every few seconds would keep a request alive for ever. A timer shuts the connection's
   socket down when the request's time is up (connections are not kept alive between requests, so every
@@ -242,14 +243,17 @@ class OpenAIBackend:
 
     # ---- scheduling ----------------------------------------------------------------------------
     def _acquire(self, avoid: Server | None, servers: list[Server]) -> Server:
-        """A slot on the best server: healthy first, not the one that just failed, fewest in flight.
-        Waits while every healthy server is full; uses a cooling-off server only when none is healthy."""
+        """A slot on the best server: fewest in flight among those that may take the request, waiting while
+        they are all full. A first attempt may go to any server past its cooling-off time (so a recovered
+        server is found again); a retry (`avoid` set) waits for a server whose last attempt succeeded, when
+        there is one, rather than spending its attempts on a server that keeps failing."""
         limit = self.options.concurrency
         with self._slots:
             while True:
                 now = time.monotonic()
                 healthy = [s for s in servers if s.down_until <= now]
-                pool = healthy or servers
+                sound = [s for s in servers if s.failures == 0] if avoid is not None else []
+                pool = sound or healthy or servers
                 free = [s for s in pool if s.in_flight < limit]
                 if free:
                     best = min(free, key=lambda s: (s is avoid and len(free) > 1, s.in_flight, s.failures))
@@ -283,8 +287,7 @@ class OpenAIBackend:
                     raise RuntimeError(f"gave up after {attempt + 1} attempts; last error ({server.url}): {exc}") \
                         from exc
                 last = server
-                now = time.monotonic()
-                if any(s is not server and s.down_until <= now for s in servers):
+                if any(s is not server and s.failures == 0 for s in servers):
                     log.info("retrying on another server after %s: %s", server.url, exc)
                     continue  # another healthy server takes it now: no reason to wait
                 cap = min(opts.max_backoff, opts.backoff * 2**attempt)

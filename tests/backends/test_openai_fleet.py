@@ -250,3 +250,15 @@ def test_model_is_discovered_and_a_resume_may_use_another_fleet(shared_data, tmp
     samples = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
     assert len(samples) == 3 and samples[2]["server"] in (second.url, third.url)
     assert "resumed" in json.loads((out / "manifest.json").read_text())
+
+
+def test_openai_critic_takes_a_fleet_and_checks_its_options():
+    from stepkto_eval.audit.registry import JudgeSpecError, make_judge
+
+    with MortalServer() as a, MortalServer() as b:
+        judge = make_judge(f"critic:openai:m@{a.url},{b.url}?concurrency=3")
+        assert [s.url for s in judge.backend.servers] == [a.url, b.url]
+        assert judge.backend.options.concurrency == 3
+        judge.backend.close()
+    with pytest.raises(JudgeSpecError, match="-O timeout=-5"):  # refused while parsing: no server is asked
+        make_judge("critic:openai:m@http://127.0.0.1:9/v1?timeout=-5")
