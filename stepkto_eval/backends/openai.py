@@ -202,13 +202,17 @@ class OpenAIBackend:
                                self.options.timeout) for url in self.options.base_url]
         self.base_url = self.servers[0].url  # the first server (kept for callers that name one)
         self._slots = threading.Condition()
-        for server in self.servers:
-            server.models = self._list_models(server)
-            server.mode = self._sampling_mode(server)
-        self.server_models = [m for s in self.servers for m in s.models]
-        self.model = model or self._only_model()
-        self._check_model_served()
         self.uses_chat = self.options.endpoint == "chat"
+        try:
+            for server in self.servers:
+                server.models = self._list_models(server)
+                server.mode = self._sampling_mode(server)
+            self.server_models = [m for s in self.servers for m in s.models]
+            self.model = model or self._only_model()
+            self._check_model_served()
+        except BaseException:
+            self.close()  # no connection pools left behind by a refused start
+            raise
 
     # ---- fleet discovery -----------------------------------------------------------------------
     def _list_models(self, server: Server) -> list[dict]:
