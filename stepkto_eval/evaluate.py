@@ -242,14 +242,14 @@ def run_evaluation(config: EvalConfig, *, backend: Backend | None = None,
     for spec in specs:
         check_generation_task(spec, config.n)
     tasks = [load_task(spec, data_dir=config.data_dir, limit=config.limit) for spec in specs]
-    if backend is None:  # bad -O values are refused before the run folder is written
-        from .backends import check_backend_options
-
-        check_backend_options(config.backend, config.backend_options, model=config.model, base_url=config.base_url)
     folder = RunFolder(config.output_dir)
     backend_name = backend.name if backend is not None else resolved_backend(config)
     if backend is None:
         check_backend_inputs(backend_name, config.model, config.backend_options)  # before anything is written
+        from .backends import check_backend_options
+
+        # the values each options dataclass checks itself (openai's, hf device_map/attn_implementation)
+        check_backend_options(backend_name, config.backend_options, model=config.model, base_url=config.base_url)
     check_folder(folder.path, "eval")
     with hold_folder(folder.path, " ".join(config.command)):
         check_folder(folder.path, "eval")  # again under the lock: the folder may have changed meanwhile
