@@ -100,7 +100,9 @@ def vllm_server(penalised_dir, tmp_path_factory):
     import vllm.platforms
 
     if vllm.platforms.current_platform.is_cpu():
-        command += ["--dtype", "bfloat16", "--enforce-eager"]
+        # float32, as the offline reference below: in bfloat16 a request's greedy text can change with the batch
+        # it happens to share on the server (seen here: two runs of one prompt parting after ~120 characters)
+        command += ["--dtype", "float32", "--enforce-eager"]
     for _ in range(3):
         proc, base_url = start_server(command, env, log_path)
         if base_url is not None:
@@ -174,7 +176,8 @@ def offline(penalised_dir, shared_data, tmp_path_factory) -> dict[str, dict]:
     out = tmp_path_factory.mktemp("offline") / "run"
     env = {**os.environ, "PYTHONPATH": str(REPO), "VLLM_CPU_KVCACHE_SPACE": "2"}
     result = subprocess.run([sys.executable, "-m", "stepkto_eval.cli", "--model", str(penalised_dir),
-                             "--backend", "vllm", "-O", "max_model_len=2048", *eval_args(out, shared_data)],
+                             "--backend", "vllm", "-O", "max_model_len=2048", "-O", "dtype=float32",
+                             *eval_args(out, shared_data)],
                             env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     return completions(out)
