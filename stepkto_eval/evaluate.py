@@ -98,8 +98,9 @@ def build_manifest(config: EvalConfig, tasks: Sequence[LoadedTask], checker_vers
         "stepkto_version": package_versions().get("stepkto"), "created": utc_now(), "command": config.command,
         "versions": package_versions(),
         "model": {"name_or_path": config.model, "revision": None,
-                  "hash": None if is_server else local_fingerprint(config.model),
-                  "base_url": config.base_url if is_server else None},
+                  "hash": None if is_server else local_fingerprint(config.model)},
+        # outside HASHED_KEYS: a resumed run may use another fleet of servers for the same model
+        "servers": [u.strip() for u in (config.base_url or "").split(",") if u.strip()] if is_server else None,
         "backend_settings": {"name": backend_name, "options": config.backend_options},
         "tasks": {t.spec.name: {"version": t.spec.version, "file": t.spec.file, "source": t.source,
                                 "split": t.spec.source.split, "revision": t.spec.source.revision,
@@ -157,6 +158,7 @@ def make_record(item: WorkItem, request: GenerationRequest, completion: Completi
         "tokens": {"prompt": completion.prompt_tokens, "completion": completion.completion_tokens},
         "gold": p.answer, "meta": p.meta, "seed": request.seed,
         "error": (completion.error or "backend returned no text") if failed else None,
+        **({"server": completion.server} if completion.server else {}),  # openai: which server answered
     }
 
 
@@ -244,6 +246,10 @@ def run_evaluation(config: EvalConfig, *, backend: Backend | None = None,
     backend_name = backend.name if backend is not None else resolved_backend(config)
     if backend is None:
         check_backend_inputs(backend_name, config.model, config.backend_options)  # before anything is written
+        from .backends import check_backend_options
+
+        # the values each options dataclass checks itself (openai's, hf device_map/attn_implementation)
+        check_backend_options(backend_name, config.backend_options, model=config.model, base_url=config.base_url)
     check_folder(folder.path, "eval")
     with hold_folder(folder.path, " ".join(config.command)):
         check_folder(folder.path, "eval")  # again under the lock: the folder may have changed meanwhile

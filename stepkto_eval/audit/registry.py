@@ -141,6 +141,12 @@ def _plan_critic(member: str, rest: str, options: dict, defaults: dict) -> Membe
     except ValueError as exc:
         raise JudgeSpecError(f"{member!r}: {exc}") from None
     backend_options = {k: _guess(v) for k, v in merged.items() if k not in _CRITIC_KEYS}
+    from stepkto_eval.backends import check_backend_options
+
+    try:  # option names, types and ranges (e.g. device_map, timeout), before any model loads
+        check_backend_options(backend_name, backend_options, model=model, base_url=base_url or None)
+    except (TypeError, ValueError) as exc:
+        raise JudgeSpecError(f"{member!r}: backend {backend_name} refused it: {exc}") from None
     return MemberPlan(member, "critic", config, backend_name, model, base_url or None, backend_options)
 
 

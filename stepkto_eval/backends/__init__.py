@@ -16,7 +16,8 @@ from pathlib import Path
 
 from .base import Backend, Completion, GenerationRequest, SamplingSettings
 
-__all__ = ["Backend", "Completion", "GenerationRequest", "SamplingSettings", "BACKENDS", "make_backend",
+__all__ = ["Backend", "Completion", "GenerationRequest", "SamplingSettings", "BACKENDS", "check_backend_options",
+           "make_backend",
            "resolve_auto", "vllm_device"]
 
 BACKENDS = ("auto", "hf", "vllm", "openai")
@@ -63,6 +64,26 @@ def _options_class(name: str):
     return OpenAIOptions
 
 
+def check_backend_options(name: str, options: dict, *, model: str | None = None,
+                          base_url: str | None = None) -> str:
+    """Check backend options (names, types, ranges) without loading a model or calling a server, so a bad
+    `-O KEY=VALUE` is refused before anything is written. Returns the concrete backend name."""
+    if name not in BACKENDS:
+        raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
+    if name == "auto":
+        name, _ = resolve_auto(model, base_url)
+    options_class = _options_class(name)
+    known = {f.name for f in dataclasses.fields(options_class)}
+    if unknown := sorted(set(options) - known):
+        raise ValueError(f"backend {name!r} does not take option(s) {', '.join(unknown)}; "
+                         f"it takes: {', '.join(sorted(known))}")
+    values = dict(options)
+    if name == "openai" and base_url:
+        values["base_url"] = base_url
+    options_class(**values)  # each options dataclass validates its values in __post_init__ (ValueError)
+    return name
+
+
 def make_backend(name: str, model: str | None, *, base_url: str | None = None, api_key: str | None = None,
                  **options) -> Backend:
     """Build backend `name` (auto|hf|vllm|openai) for `model` with backend-specific `options`.
@@ -70,14 +91,7 @@ def make_backend(name: str, model: str | None, *, base_url: str | None = None, a
     openai: `base_url` defaults to $OPENAI_BASE_URL, then http://127.0.0.1:8000/v1; `api_key` to
     $OPENAI_API_KEY; `model` may be None when the server serves exactly one model.
     """
-    if name not in BACKENDS:
-        raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
-    if name == "auto":
-        name, _ = resolve_auto(model, base_url)
-    known = {f.name for f in dataclasses.fields(_options_class(name))}
-    if unknown := sorted(set(options) - known):
-        raise ValueError(f"backend {name!r} does not take option(s) {', '.join(unknown)}; "
-                         f"it takes: {', '.join(sorted(known))}")
+    name = check_backend_options(name, options, model=model, base_url=base_url)
     if name == "openai":
         from .openai import OpenAIBackend
 

@@ -51,6 +51,7 @@ class Completion:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     error: str | None = None  # why the request failed, after bounded retries
+    server: str | None = None  # which server answered (openai backend; several servers may share a run)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -23,6 +23,7 @@ without a seed draw from a generator seeded by torch's global RNG. Greedy reques
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -33,6 +34,12 @@ from .fingerprint import describe_model
 log = logging.getLogger(__name__)
 
 
+# accelerate's placement strategies (transformers' `device_map` strings); "auto" fills GPUs in order, "balanced"
+# evens the layers out, "balanced_low_0" keeps GPU 0 lighter (it also holds the generation's activations)
+PLACEMENTS = ("auto", "balanced", "balanced_low_0", "sequential")
+_DEVICE = re.compile(r"^(cpu|mps|(cuda|xpu|npu|hpu|mlu|musa)(:\d+)?)$")
+
+
 @dataclass
 class HFOptions:
     device: str = "auto"  # "auto" = cuda when available, else cpu; or "cpu", "cuda", "cuda:1", ...
@@ -40,6 +47,36 @@ class HFOptions:
     batch_size: int = 8
     revision: str | None = None  # hub revision (ignored for local paths)
     trust_remote_code: bool = False
+    # Placement of a model too big for one device: auto | balanced | balanced_low_0 | sequential | a device
+    # ("cuda:1", an int = that GPU). The weights load straight onto their devices (never whole into host RAM first).
+    device_map: str | int | None = None
+    attn_implementation: str | None = None  # eager | sdpa | flash_attention_2 | ... (None = transformers' choice)
+
+    def __post_init__(self) -> None:
+        dm = self.device_map
+        if dm is not None:
+            valid = (isinstance(dm, int) and not isinstance(dm, bool) and dm >= 0) or \
+                (isinstance(dm, str) and (dm in PLACEMENTS or _DEVICE.match(dm)))
+            if not valid:
+                raise ValueError(f"backend option -O device_map={dm!r}: must be one of {', '.join(PLACEMENTS)}, "
+                                 "a device (cpu, cuda, cuda:1, ...) or a GPU index")
+            if self.device != "auto":
+                raise ValueError(f"backend options -O device={self.device} and -O device_map={dm} both place the "
+                                 "model: give one of them")
+        if self.attn_implementation is not None:
+            choices = attention_implementations()
+            name = self.attn_implementation
+            # a hub kernel ("kernels-community/flash-attn") is checked by transformers when it loads
+            if not isinstance(name, str) or (name not in choices and "/" not in name):
+                raise ValueError(f"backend option -O attn_implementation={name!r}: must be one of "
+                                 f"{', '.join(choices)} (or a hub kernel repo id)")
+
+
+def attention_implementations() -> list[str]:
+    """The attention implementations this transformers knows (its registry, which the loader checks against)."""
+    from transformers import AttentionInterface
+
+    return ["eager", *sorted(AttentionInterface._global_mapping)]
 
 
 class SeededSampler:
@@ -138,20 +175,29 @@ class HFBackend:
 
         self.model_path = str(model)
         self.options = HFOptions(**options)
-        self.device = _resolve_device(self.options.device)
+        # where the weights go: the placement strategy, else the one device
+        placement = self.options.device_map if self.options.device_map is not None else \
+            _resolve_device(self.options.device)
+        self.placement = placement
+        on_cpu = placement == "cpu" or (placement in PLACEMENTS and not torch.cuda.is_available())
         path = Path(self.model_path)
         # A local .gguf file: transformers dequantises it; the tokenizer comes from the same file.
         source, extra = (str(path.parent), {"gguf_file": path.name}) if path.suffix == ".gguf" and path.is_file() \
             else (self.model_path, {})
         common = dict(revision=self.options.revision, trust_remote_code=self.options.trust_remote_code, **extra)
         self.tokenizer = AutoTokenizer.from_pretrained(source, **common)
+        attention = {"attn_implementation": self.options.attn_implementation} \
+            if self.options.attn_implementation else {}
+        # device_map loads each tensor straight onto its device (no full copy in host RAM first).
         # loading_info (missing / unexpected / mismatched keys) lets a critic refuse a checkpoint whose weights
         # would be partly random (audit/critic.py, check_provenance).
         self.model, self.loading_info = AutoModelForCausalLM.from_pretrained(
-            source, dtype=_resolve_dtype(self.options.dtype, self.device), output_loading_info=True, **common
-        )
-        self.model.to(self.device)
+            source, dtype=_resolve_dtype(self.options.dtype, "cpu" if on_cpu else "cuda"), device_map=placement,
+            output_loading_info=True, **attention, **common)
         self.model.eval()
+        # inputs go where the embeddings are, and each row's sampler lives where the logits come out
+        self.device = str(self.model.get_input_embeddings().weight.device)
+        self.logits_device = str(self.model.get_output_embeddings().weight.device)
         self.tokenizer.padding_side = "left"  # generated tokens must follow every prompt directly
         self.eos_ids = self._eos_ids()
         if self.tokenizer.pad_token_id is None:
@@ -265,7 +311,7 @@ class HFBackend:
 
     def _generator(self, seed: int | None):
         torch = self._torch
-        generator = torch.Generator(device=self.device)
+        generator = torch.Generator(device=self.logits_device)
         generator.manual_seed(seed if seed is not None else int(torch.randint(0, 2**62, (1,)).item()))
         return generator
 
@@ -309,6 +355,9 @@ class HFBackend:
             entry["revision"] = commit
         return {
             "backend": self.name, **entry, "device": self.device, "dtype": str(self.model.dtype),
+            "placement": self.placement,  # device_map as asked; hf_device_map: where modules went when split
+            "hf_device_map": {k: str(v) for k, v in (getattr(self.model, "hf_device_map", None) or {}).items()},
+            "attn_implementation": getattr(self.model.config, "_attn_implementation", None),
             "batch_size": self.options.batch_size, "eos_token_ids": self.eos_ids, "uses_chat": self.uses_chat,
             "transformers": transformers.__version__, "torch": self._torch.__version__,
         }

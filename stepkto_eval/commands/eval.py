@@ -25,7 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--list-tasks", action="store_true", help="list the built-in tasks and exit")
     parser.add_argument("--backend", default="auto", choices=["auto", "hf", "vllm", "openai"],
                         help="generation engine; auto = vllm when usable, else hf (default: auto)")
-    parser.add_argument("--base-url", help="OpenAI-compatible server URL, e.g. http://127.0.0.1:8000/v1 (openai)")
+    parser.add_argument("--base-url", help="OpenAI-compatible server URL, e.g. http://127.0.0.1:8000/v1 (openai); "
+                                           "several servers of one model: URL1,URL2,... (requests are spread over them)")
     parser.add_argument("--api-key", help="API key for --base-url (default: $OPENAI_API_KEY if the backend reads it)")
     parser.add_argument("--backend-option", "-O", action="append", type=_option, default=[], metavar="KEY=VALUE",
                         help="extra backend option, repeatable (e.g. -O device=cuda -O tensor_parallel_size=2)")
@@ -113,6 +114,24 @@ def run_processbench(args: argparse.Namespace) -> int:
         output_dir=None if args.output_dir is None else str(args.output_dir), tune_threshold_on=None))
 
 
+def _is_openai(args: argparse.Namespace) -> bool:
+    return args.backend == "openai" or (args.backend == "auto" and bool(args.base_url))
+
+
+def _served_model(args: argparse.Namespace) -> str:
+    """The one model the --base-url server(s) list at /v1/models (ValueError when not exactly one)."""
+    import os
+
+    from ..backends import check_backend_options
+    from ..backends.openai import served_model
+
+    options = dict(args.backend_option)
+    check_backend_options("openai", options, base_url=args.base_url)
+    base_url = args.base_url or os.environ.get("OPENAI_BASE_URL") or "http://127.0.0.1:8000/v1"
+    api_key = args.api_key or os.environ.get("OPENAI_API_KEY")
+    return served_model(base_url, api_key, **{k: v for k, v in options.items() if k != "base_url"})
+
+
 def run(args: argparse.Namespace) -> int:
     if args.list_tasks:
         print_tasks()
@@ -123,6 +142,12 @@ def run(args: argparse.Namespace) -> int:
         print("stepkto-eval: --judge is for --tasks processbench; use --audit SPEC to audit generated completions",
               file=sys.stderr)
         return 2
+    if not args.model and args.tasks and _is_openai(args):
+        try:  # the README's promise: a server that serves exactly one model needs no --model
+            args.model = _served_model(args)
+        except ValueError as exc:
+            print(f"stepkto-eval: {exc}", file=sys.stderr)
+            return 2
     if not args.model or not args.tasks:
         print("stepkto-eval: --model and --tasks are required (see --help, --list-tasks)", file=sys.stderr)
         return 2
