@@ -147,10 +147,18 @@ class HFBackend:
         self.tokenizer = AutoTokenizer.from_pretrained(source, **common)
         # loading_info (missing / unexpected / mismatched keys) lets a critic refuse a checkpoint whose weights
         # would be partly random (audit/critic.py, check_provenance).
-        self.model, self.loading_info = AutoModelForCausalLM.from_pretrained(
-            source, dtype=_resolve_dtype(self.options.dtype, self.device), output_loading_info=True, **common
-        )
-        self.model.to(self.device)
+        from ..engines import EngineHandle
+
+        self._handle = EngineHandle("hf", self.model_path, on_gpu=self.device.startswith("cuda")).start()
+        try:
+            self.model, self.loading_info = AutoModelForCausalLM.from_pretrained(
+                source, dtype=_resolve_dtype(self.options.dtype, self.device), output_loading_info=True, **common
+            )
+            self.model.to(self.device)
+        except BaseException:
+            self._handle.stop(wait=0)
+            raise
+        self._handle.ready()
         self.model.eval()
         self.tokenizer.padding_side = "left"  # generated tokens must follow every prompt directly
         self.eos_ids = self._eos_ids()
@@ -314,6 +322,10 @@ class HFBackend:
         }
 
     def close(self) -> None:
+        from ..engines import free_accelerator_memory
+
         self.model = None
-        if self.device.startswith("cuda"):
-            self._torch.cuda.empty_cache()
+        free_accelerator_memory()  # gc first: a reference cycle would keep the weights on the device
+        if getattr(self, "_handle", None) is not None:
+            self._handle.stop(wait=0)
+            self._handle = None
