@@ -147,7 +147,14 @@ def ensure_watchdog() -> None:
             return
         # its own session: a Ctrl-C or SIGTERM sent to our process group must not take it down with us
         _watchdog = subprocess.Popen([sys.executable, "-m", "stepkto_eval.watchdog", str(os.getpid())],
-                                     stdin=subprocess.DEVNULL, start_new_session=True, close_fds=True)
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, start_new_session=True,
+                                     close_fds=True)
+        # wait (bounded) for its first scan, so an engine started next is always in its list
+        import select
+
+        if select.select([_watchdog.stdout], [], [], 30.0)[0]:
+            _watchdog.stdout.readline()
+        _watchdog.stdout.close()
 
 
 def watchdog_pid() -> int | None:
@@ -188,6 +195,18 @@ class EngineHandle:
         self.pids = [p for p in children_of(os.getpid())
                      if p not in self._before and p != watchdog and not _is_multiprocessing_helper(p)]
         _log({"event": "ready", "id": self.id, "kind": self.kind, "model": self.model, "pids": self.pids})
+
+    def abort(self, *, wait: float = 10.0) -> None:
+        """The engine failed or was interrupted while loading: end the processes it had started, log `stop`."""
+        watchdog = watchdog_pid()
+        self.pids = [p for p in children_of(os.getpid())
+                     if p not in self._before and p != watchdog and not _is_multiprocessing_helper(p)]
+        for pid in self.pids:
+            try:
+                os.kill(pid, 15)
+            except OSError:
+                pass
+        self.stop(wait=wait)
 
     def stop(self, *, wait: float = STOP_WAIT_S) -> None:
         """After the engine was closed: wait for its processes (kill stragglers), unregister, log `stop`."""

@@ -69,8 +69,13 @@ def watch(parent: int) -> int:
         pidfd = None
     known: set[tuple[int, str]] = set()
     parent_id = _identity(parent)
+    first = True
     while parent_id is not None and _identity(parent) == parent_id:
         known = {k for k in known if _identity(k[0]) == k} | _descendants({parent})
+        if first:  # the parent waits for this line: what it starts from now on is seen within POLL_S
+            print("ready", flush=True)
+            sys.stdout.close()
+            first = False
         if pidfd is not None:
             select.select([pidfd], [], [], POLL_S)
         else:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from typing import Any
 import yaml
 
 from stepkto_eval.jsonl import write_json_atomic
+from stepkto_eval.signals import die_with_parent
 
 STATE_FILE = "state.json"
 
@@ -160,7 +162,7 @@ class Loop:
                 folder = self.recipe.run_dir / name.split("/")[0]
                 (folder / "train.yaml").write_text(yaml.safe_dump(self.recipe.train, sort_keys=True))
             print(f"[iterate] {name}: {' '.join(cmd)}", file=sys.stderr, flush=True)
-            code = subprocess.run(cmd).returncode
+            code = run_stage(cmd)
             if code != 0:
                 print(f"[iterate] {name} failed (exit {code}); rerun the same command to continue", file=sys.stderr)
                 return code
@@ -169,6 +171,31 @@ class Loop:
             write_rounds_table(self.recipe, state["done"])
         print(f"[iterate] all stages done; table: {self.recipe.run_dir / 'rounds.md'}", file=sys.stderr)
         return 0
+
+
+STAGE_STOP_S = 60.0  # how long a stopped stage may take to shut its engines down before it is killed
+
+
+def run_stage(cmd: list[str]) -> int:
+    """Run one stage as a child that dies with this process (PR_SET_PDEATHSIG: a killed loop leaves no stage,
+    and the stage's own watchdog ends its engine). On Ctrl-C / SIGTERM of the loop the stage gets the time
+    to shut its engines down (SIGINT: it usually got the same Ctrl-C; SIGTERM: forwarded), then the
+    interruption continues upwards."""
+    proc = subprocess.Popen(cmd, preexec_fn=die_with_parent())
+    try:
+        return proc.wait()
+    except BaseException as exc:
+        first_wait = 10.0 if isinstance(exc, KeyboardInterrupt) else 0.0
+        for sig, wait in ((None, first_wait), (signal.SIGTERM, STAGE_STOP_S), (signal.SIGKILL, 10.0)):
+            if proc.poll() is not None:
+                break
+            if sig is not None:
+                proc.send_signal(sig)
+            try:
+                proc.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                pass
+        raise
 
 
 def eval_summary(metrics_path: Path) -> dict[str, dict[str, float | None]]:

@@ -64,8 +64,12 @@ class VLLMBackend:
         self._replicas = None
         self._handle = None
         self._llm = self._make_engine()
-        tokenizer = self._llm.get_tokenizer()
-        self.uses_chat = bool(getattr(tokenizer, "chat_template", None))
+        try:
+            tokenizer = self._llm.get_tokenizer()
+            self.uses_chat = bool(getattr(tokenizer, "chat_template", None))
+        except BaseException:  # e.g. SIGTERM right after the engine started: nobody else could close it
+            self.close()
+            raise
 
     def _make_engine(self):
         from vllm import LLM
@@ -95,11 +99,17 @@ class VLLMBackend:
         ensure_watchdog()
         try:
             llm = LLM(**kwargs, **opts.engine_kwargs)
-        except BaseException:
-            handle.stop(wait=5.0)
+        except BaseException:  # failed or interrupted while loading: end what it had started
+            handle.abort()
             raise
         self._handle = handle
-        handle.ready()
+        try:
+            handle.ready()
+        except BaseException:
+            self._handle = None
+            llm.llm_engine.engine_core.shutdown()
+            handle.stop()
+            raise
         return llm
 
     # ---- generation ----------------------------------------------------------------------------
