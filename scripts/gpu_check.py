@@ -238,7 +238,7 @@ worst = {}
 for name, options in specs.items():
     cpu = PRMJudge(PRMSpec(model=models[name], device="cpu", **options)).score(items)
     dev = PRMJudge(PRMSpec(model=models[name], device=device, **options)).score(items)
-    worst[name] = max(abs(x - y) for a, b in zip(cpu, dev) for x, y in zip(a, b) if x is not None)
+    worst[name] = max(abs(x - y) for a, b in zip(cpu, dev, strict=True) for x, y in zip(a, b, strict=True) if x is not None)
 print(json.dumps(worst))
 """
 
@@ -367,10 +367,10 @@ def run_step(step: Step, ctx: Context) -> tuple[str, float, str]:
     if before is not None and status == "PASS":
         deadline = time.monotonic() + 15  # the driver may report freed memory with a short delay
         after = gpu_used_mb()
-        while after and time.monotonic() < deadline and max(a - b for a, b in zip(after, before)) > MEMORY_SLACK_MB:
+        while after and time.monotonic() < deadline and max(a - b for a, b in zip(after, before, strict=False)) > MEMORY_SLACK_MB:
             time.sleep(1)
             after = gpu_used_mb()
-        if after and max(a - b for a, b in zip(after, before)) > MEMORY_SLACK_MB:
+        if after and max(a - b for a, b in zip(after, before, strict=False)) > MEMORY_SLACK_MB:
             status, detail = "FAIL", f"GPU memory not returned: {before} MB before, {after} MB after ({detail})"
     return status, time.monotonic() - start, detail
 
