@@ -16,7 +16,9 @@ Steps (each PASS / FAIL / SKIP with its time; exit 1 when any FAILs):
                        run; the killed run's engine processes are gone within 20 s
   hf-gpu               stepkto-eval --backend hf -O device=cuda
   prm-gpu-vs-cpu       both PRM families score the same steps on the GPU and on the CPU, equal to 1e-3
-  train-zero3          stepkto-train train with DeepSpeed ZeRO-3 under torchrun (1 GPU); the model loads after
+  train-zero3          stepkto-train train with DeepSpeed ZeRO-3 under torchrun (1 GPU), launched with the
+                       README's multi-node command in its 1-node form (c10d rendezvous); the model loads after
+  train-accelerate-zero3  the same through `accelerate launch --config_file configs/accelerate_zero3.yaml`
   train-lora           stepkto-train train with LoRA (SKIP while `stepkto-train train --help` has no --lora-r)
   iterate-1gpu         one round of stepkto_train/configs/llama31_8b_8xh100.yaml scaled to 1 GPU and SmolLM2,
                        same stage order: policy -> judge (label) -> train -> eval (policy -> judge); the engine
@@ -218,12 +220,13 @@ def vllm_sampled_resume(ctx: Context) -> str:
 
 def hf_device(ctx: Context) -> str:
     out = ctx.work / "hf"
-    ctx.run("hf-gpu", _eval_args(ctx, out, "--backend", "hf", "-O", f"device={ctx.device}", "--limit", "8",
-                                 "--max-tokens", "128"))
+    small = ctx.device == "cpu"  # --cpu proves the plumbing; SmolLM2 on a few CPU cores is slow
+    ctx.run("hf-gpu", _eval_args(ctx, out, "--backend", "hf", "-O", f"device={ctx.device}", "--limit",
+                                 "2" if small else "8", "--max-tokens", "32" if small else "128"))
     device = json.loads((out / "manifest.json").read_text())["backend"]["device"]
     if not device.startswith(ctx.device):
         raise Failure(f"hf backend ran on {device}, not {ctx.device}")
-    return f"8 samples on {device}"
+    return f"{len(_samples(out))} samples on {device}"
 
 
 PRM_PARITY = """
@@ -252,9 +255,8 @@ def prm_parity(ctx: Context) -> str:
     return "max |score difference| " + ", ".join(f"{k} {v:.1e}" for k, v in worst.items())
 
 
-def _train_args(ctx: Context, out: Path, *extra: str, torchrun: bool) -> list[str]:
-    launch = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "1", "--master_addr",
-              "127.0.0.1", "--master_port", "29512"] if torchrun else [sys.executable]
+def _train_args(ctx: Context, out: Path, *extra: str, launch: list[str] | None = None) -> list[str]:
+    launch = launch or [sys.executable]
     cpu = ["--use-cpu"] if ctx.device == "cpu" else ["--bf16", "--model-dtype", "bfloat16"]
     return [*launch, "-m", "stepkto_train.cli", "train", "--data", str(ctx.models["labeled"]), "--model",
             str(ctx.models["smollm2"]), "--output-dir", str(out), "--max-steps", "4", "--per-device-train-batch-size",
@@ -273,11 +275,26 @@ def _check_trained(out: Path) -> dict:
 def train_zero3(ctx: Context) -> str:
     out = ctx.work / "train_zero3"
     ds = REPO / "stepkto_train" / "configs" / "ds_zero3.json"
-    ctx.run("train-zero3", _train_args(ctx, out, "--deepspeed", str(ds), torchrun=True))
+    # the README's multi-node torchrun command in its single-node form (1 node, rank 0, c10d rendezvous)
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--node_rank", "0",
+                "--nproc_per_node", "1", "--rdzv_backend", "c10d", "--rdzv_endpoint", "127.0.0.1:29512"]
+    ctx.run("train-zero3", _train_args(ctx, out, "--deepspeed", str(ds), launch=torchrun))
     summary = _check_trained(out)
     if summary.get("deepspeed_zero_stage") != 3:
         raise Failure(f"trained without ZeRO-3: {summary.get('deepspeed_zero_stage')}")
     return f"ZeRO-3, loss {summary['metrics'].get('train_loss')}"
+
+
+def train_accelerate_zero3(ctx: Context) -> str:
+    if ctx.device == "cpu":
+        raise Skip("accelerate's DeepSpeed launch needs a GPU (CPU runs are covered by tests/train)")
+    out = ctx.work / "train_accelerate"
+    launch = [sys.executable, "-m", "accelerate.commands.launch", "--config_file",
+              str(REPO / "stepkto_train" / "configs" / "accelerate_zero3.yaml"), "--num_processes", "1"]
+    ds = REPO / "stepkto_train" / "configs" / "ds_zero3.json"
+    ctx.run("train-accelerate-zero3", _train_args(ctx, out, "--deepspeed", str(ds), launch=launch))
+    summary = _check_trained(out)
+    return f"accelerate + ZeRO-{summary.get('deepspeed_zero_stage')}, loss {summary['metrics'].get('train_loss')}"
 
 
 def train_lora(ctx: Context) -> str:
@@ -286,7 +303,7 @@ def train_lora(ctx: Context) -> str:
     if "--lora-r" not in help_text and "--lora_r" not in help_text:
         raise Skip("this version of stepkto-train has no --lora-r (LoRA training not present yet)")
     out = ctx.work / "train_lora"
-    ctx.run("train-lora", _train_args(ctx, out, "--lora-r", "8", "--lora-alpha", "16", torchrun=False))
+    ctx.run("train-lora", _train_args(ctx, out, "--lora-r", "8", "--lora-alpha", "16"))
     summary = _check_trained(out)
     return f"LoRA r=8, loss {summary['metrics'].get('train_loss')}"
 
@@ -300,7 +317,8 @@ def scaled_recipe(ctx: Context) -> Path:
     judge = f"critic:vllm:{smol}?max_model_len=4096&max_tokens=256"
     on_gpu = ctx.device == "cuda"
     recipe.update(run_dir=str(run_dir), model=smol, rounds=1,
-                  launcher=["torchrun", "--nproc_per_node", "1", "--master_port", "29513"])
+                  launcher=[sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "1",
+                            "--master_port", "29513"])
     recipe["label"].update(problems=str(ctx.models["problems"]), judge=judge, n=2, max_tokens=256, batch_size=64,
                            backend_option=["tensor_parallel_size=1", "max_model_len=4096",
                                            *(["gpu_memory_utilization=0.9"] if on_gpu else [])])
@@ -346,6 +364,8 @@ STEPS = [
     Step("hf-gpu", "stepkto-eval --backend hf on the device", hf_device),
     Step("prm-gpu-vs-cpu", "PRM scores (both families) on the device equal CPU scores", prm_parity),
     Step("train-zero3", "stepkto-train train, DeepSpeed ZeRO-3, torchrun 1 process", train_zero3),
+    Step("train-accelerate-zero3", "accelerate launch with configs/accelerate_zero3.yaml, 1 process",
+         train_accelerate_zero3),
     Step("train-lora", "stepkto-train train with LoRA", train_lora),
     Step("iterate-1gpu", "one round of the 8xH100 recipe on 1 GPU: policy -> judge -> train -> eval",
          iterate_one_gpu),

@@ -10,7 +10,8 @@ import yaml
 from conftest import require
 
 REPO = Path(__file__).resolve().parents[1]
-STEPS = ["vllm-greedy", "vllm-sampled-resume", "hf-gpu", "prm-gpu-vs-cpu", "train-zero3", "train-lora", "iterate-1gpu"]
+STEPS = ["vllm-greedy", "vllm-sampled-resume", "hf-gpu", "prm-gpu-vs-cpu", "train-zero3", "train-accelerate-zero3",
+         "train-lora", "iterate-1gpu"]
 
 
 def test_dry_run_plans_every_step_and_builds_the_models(tmp_path):
@@ -33,7 +34,7 @@ def test_dry_run_plans_every_step_and_builds_the_models(tmp_path):
     original = yaml.safe_load((REPO / "stepkto_train" / "configs" / "llama31_8b_8xh100.yaml").read_text())
     assert scaled.keys() == original.keys() and scaled["train"].keys() == original["train"].keys()
     assert scaled["train"]["deepspeed"] == original["train"]["deepspeed"]
-    assert scaled["launcher"][:3] == ["torchrun", "--nproc_per_node", "1"]
+    assert scaled["launcher"][1:5] == ["-m", "torch.distributed.run", "--nproc_per_node", "1"]
     assert json.loads((work / "data" / "labeled.jsonl").read_text().splitlines()[0])["steps"]
 
 
