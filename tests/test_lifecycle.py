@@ -280,3 +280,26 @@ def test_vllm_engine_dies_with_its_parent(smollm2_dir, shared_data, tmp_path, ho
         for pid in pids:
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+STAGE_PARENT = """
+import sys
+from stepkto_train.iterate import run_stage
+run_stage([sys.executable, "-c", "import os, time; print(os.getpid(), flush=True); time.sleep(300)"])
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
+@pytest.mark.allow_skip
+def test_iterate_stage_dies_with_a_killed_loop():
+    proc = subprocess.Popen([sys.executable, "-c", STAGE_PARENT], cwd=REPO, stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    stage = int(proc.stdout.readline())
+    try:
+        assert _alive(stage)
+        proc.kill()
+        proc.wait()
+        assert _wait_gone([stage], 10) is not None, "the stage outlived the killed loop"
+    finally:
+        if _alive(stage):
+            os.kill(stage, signal.SIGKILL)
