@@ -329,7 +329,6 @@ def generate_then_judge(work: Sequence[WorkItem], config: EvalConfig, backend: B
     an 8B policy need not split one GPU's memory. GENERATED is durable (fsync'ed per batch): a run killed
     between the stages resumes at the judge without generating again. `judge` (given) is used and not closed.
     Progress counts generated plus judged samples (total 2 x len(work))."""
-    staging = RunFolder(folder.path)
     staging_path = folder.path / GENERATED
     staged = _read_staged(staging_path)
     todo = [item for item in work if staged.get(_key(item), {}).get("finish_reason", "error") == "error"]
@@ -362,7 +361,7 @@ def generate_then_judge(work: Sequence[WorkItem], config: EvalConfig, backend: B
             batch = list(work[start:start + size])
             records = [dict(staged[_key(item)]) for item in batch]
             audit_records(records, [item.problem for item in batch], active_judge)  # durable only once judged
-            staging.append_samples(records)
+            folder.append_samples(records)
             done += len(batch)
             if on_progress is not None:
                 on_progress(done, total)
