@@ -123,8 +123,9 @@ def build(ctx: Context) -> str:
 
 # ---------------------------------------------------------------- helpers
 def _eval_args(ctx: Context, out: Path, *extra: str) -> list[str]:
+    short = ["--max-tokens", "32"] if ctx.device == "cpu" and "--max-tokens" not in extra else []  # --cpu: plumbing
     return [sys.executable, "-m", "stepkto_eval.cli", "--model", str(ctx.models["smollm2"]), "--tasks",
-            str(ctx.models["task"]), "--output-dir", str(out), *extra]
+            str(ctx.models["task"]), "--output-dir", str(out), *short, *extra]
 
 
 def _samples(run: Path) -> dict[tuple, dict]:
