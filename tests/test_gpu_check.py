@@ -25,7 +25,7 @@ def test_dry_run_plans_every_step_and_builds_the_models(tmp_path):
     table = {line.split()[0]: line.split()[1] for line in proc.stdout.splitlines()
              if line.split() and line.split()[0] in {"build", "recipe-check", *STEPS}}
     assert table == {"build": "PASS", "recipe-check": "PASS", **{s: "PLAN" for s in STEPS}}
-    for name in ("qwen-prm", "step-tag"):
+    for name in ("qwen2.5-math-prm", "skywork-o1-prm", "math-shepherd", "rlhflow-prm"):
         assert (work / "models" / name / "config.json").is_file()
     task = yaml.safe_load((work / "data" / "task.yaml").read_text())
     assert Path(task["source"]["path"]).is_file()
