@@ -37,6 +37,13 @@ def available_commands() -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a command; SIGINT exits 130 and SIGTERM 143 with one line and engines shut down (signals.py)."""
+    from .signals import run_cli
+
+    return run_cli("stepkto-eval", lambda: _main(argv))
+
+
+def _main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     commands = available_commands()
     if argv and argv[0] in commands:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import hashlib
+import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -250,16 +252,23 @@ def run_evaluation(config: EvalConfig, *, backend: Backend | None = None,
 
         # the values each options dataclass checks itself (openai's, hf device_map/attn_implementation)
         check_backend_options(backend_name, config.backend_options, model=config.model, base_url=config.base_url)
+    if config.audit:
+        from .audit.registry import parse_spec
+
+        parse_spec(config.audit)  # a bad judge spec fails before any model loads
     check_folder(folder.path, "eval")
     with hold_folder(folder.path, " ".join(config.command)):
         check_folder(folder.path, "eval")  # again under the lock: the folder may have changed meanwhile
         resumed = folder.prepare(build_manifest(config, tasks, CHECKER_VERSION, backend_name))
         work, skipped = pending_work(tasks, config.n, folder.finished_keys())
-        judge = _make_judge(config.audit) if work else None  # a bad judge spec fails before the model loads
-        if work:
+        if work and config.audit:
+            # generate all, close the generator, then judge: the engines own the accelerator in turn
+            generate_then_judge(work, config, backend, backend_name, folder, lambda: _make_judge(config.audit),
+                                on_progress)
+        elif work:
             with backend_for(config, backend, backend_name, folder) as active:
                 folder.commit()  # the manifest is written only once the backend is up
-                _generate(work, config, active, folder, judge, on_progress)
+                _generate(work, config, active, folder, None, on_progress)
         folder.commit()
         manifest = folder.read_manifest() or {}
         metrics = compute_metrics(config, tasks, folder, manifest)
@@ -307,3 +316,91 @@ def _generate(work: list[WorkItem], config: EvalConfig, backend: Backend, folder
         done += len(batch)
         if on_progress is not None:
             on_progress(done, len(work))
+
+
+# ---------------------------------------------------------------- staged generation, then judging
+GENERATED = "generated.jsonl"  # staging file of the run folder: generations waiting for the judge
+
+
+def _key(item: WorkItem) -> tuple[str, str, int]:
+    return (item.task.spec.name, item.problem.id, item.index)
+
+
+def generate_then_judge(work: Sequence[WorkItem], config: EvalConfig, backend: Backend | None, backend_name: str,
+                        folder: RunFolder, make_judge: Callable[[], Any],
+                        on_progress: Callable[[int, int], None] | None = None, *, judge: Any = None) -> None:
+    """Two stages that own the accelerator in turn: (1) generate every pending sample into GENERATED, then close
+    the generation engine (its memory returned); (2) start the judge, audit the staged generations batch by
+    batch into samples.jsonl, close the judge. Two model engines are never alive at once, so a 32B judge and
+    an 8B policy need not split one GPU's memory. GENERATED is durable (fsync'ed per batch): a run killed
+    between the stages resumes at the judge without generating again. `judge` (given) is used and not closed.
+    Progress counts generated plus judged samples (total 2 x len(work))."""
+    staging_path = folder.path / GENERATED
+    staged = _read_staged(staging_path)
+    todo = [item for item in work if staged.get(_key(item), {}).get("finish_reason", "error") == "error"]
+    total, done = 2 * len(work), len(work) - len(todo)
+    if on_progress is not None:
+        on_progress(done, total)
+    if todo:
+        with backend_for(config, backend, backend_name, folder) as active:
+            folder.commit()  # the manifest is written only once the backend is up
+            size = config.batch_size or DEFAULT_BATCH_SIZE.get(active.name, 16)
+            for start in range(0, len(todo), size):
+                batch = todo[start:start + size]
+                requests = [make_request(item, config, active.uses_chat) for item in batch]
+                completions = active.generate(requests)
+                if len(completions) != len(requests):
+                    raise RuntimeError(f"backend {active.name} returned {len(completions)} completions "
+                                       f"for {len(requests)} requests")
+                records = [make_record(it, rq, c) for it, rq, c in zip(batch, requests, completions, strict=True)]
+                _append_durable(staging_path, records)
+                staged.update({(r["task"], r["id"], r["sample_index"]): r for r in records})
+                done += len(batch)
+                if on_progress is not None:
+                    on_progress(done, total)
+        # leaving the `with` closed the engine we opened: the judge gets the whole device
+    own_judge = judge is None
+    active_judge = make_judge() if own_judge else judge
+    try:
+        size = config.batch_size or 64
+        for start in range(0, len(work), size):
+            batch = list(work[start:start + size])
+            records = [dict(staged[_key(item)]) for item in batch]
+            audit_records(records, [item.problem for item in batch], active_judge)  # durable only once judged
+            folder.append_samples(records)
+            done += len(batch)
+            if on_progress is not None:
+                on_progress(done, total)
+    finally:
+        if own_judge and callable(getattr(active_judge, "close", None)):
+            active_judge.close()
+    staging_path.unlink(missing_ok=True)  # every staged generation is in samples.jsonl now
+
+
+def _read_staged(path: Path) -> dict[tuple[str, str, int], dict]:
+    """The newest staged record per sample key; a torn last line (killed mid-write) is ignored."""
+    out: dict[tuple[str, str, int], dict] = {}
+    if not path.is_file():
+        return out
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if not line.endswith("\n"):
+                break
+            if line.strip():
+                record = json.loads(line)
+                out[(str(record["task"]), str(record["id"]), int(record["sample_index"]))] = record
+    return out
+
+
+def _append_durable(path: Path, records: list[dict]) -> None:
+    if path.is_file() and path.stat().st_size:
+        with open(path, "rb+") as fh:  # cut a torn last line off before appending
+            fh.seek(-1, os.SEEK_END)
+            if fh.read(1) != b"\n":
+                fh.seek(0)
+                data = fh.read()
+                fh.truncate(data.rfind(b"\n") + 1)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write("".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records))
+        fh.flush()
+        os.fsync(fh.fileno())

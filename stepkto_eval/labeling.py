@@ -26,16 +26,12 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable
 
 from .evaluate import (
     EvalConfig,
-    WorkItem,
-    audit_records,
-    backend_for,
     build_manifest,
-    make_record,
-    make_request,
+    generate_then_judge,
     pending_work,
     resolved_backend,
 )
@@ -219,35 +215,17 @@ def run_labeling(config: LabelConfig, *, backend=None, judge=None,
         check_folder(folder.path, "label")
         folder.prepare(manifest)
         work, skipped = pending_work([task], config.n, folder.finished_keys())
-        if work and judge is None:
-            judge = make_judge(config.judge)  # before the generator loads: a judge that cannot load fails fast
         if work:
-            with backend_for(eval_config, backend, backend_name, folder) as active:
-                folder.commit()  # the manifest is written only once the backend is up
-                _generate_and_audit(work, eval_config, active, judge, folder, on_progress)
+            # generate all, close the generator, then judge (evaluate.generate_then_judge): the two engines
+            # own the accelerator in turn; a given `judge` is used as is and left open
+            generate_then_judge(work, eval_config, backend, backend_name, folder, lambda: make_judge(config.judge),
+                                on_progress, judge=judge)
         folder.commit()
         rows, stats = export_rows(folder, task, config)
         files = write_labeled(rows, config.output_dir, config.format)
         summary = summarize(rows, stats, bad_rows, config)
         folder.write_text("summary.json", json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     return LabelOutcome(folder, summary, len(work), skipped, bad_rows, files)
-
-
-def _generate_and_audit(work: Sequence[WorkItem], config: EvalConfig, backend, judge, folder: RunFolder,
-                        on_progress) -> None:
-    done = 0
-    for start in range(0, len(work), config.batch_size):
-        batch = work[start:start + config.batch_size]
-        requests = [make_request(item, config, backend.uses_chat) for item in batch]
-        completions = backend.generate(requests)
-        if len(completions) != len(requests):
-            raise RuntimeError(f"backend returned {len(completions)} completions for {len(requests)} requests")
-        records = [make_record(it, rq, c) for it, rq, c in zip(batch, requests, completions, strict=True)]
-        audit_records(records, [item.problem for item in batch], judge)  # durable only once judged
-        folder.append_samples(records)
-        done += len(batch)
-        if on_progress is not None:
-            on_progress(done, len(work))
 
 
 # ---------------------------------------------------------------- export

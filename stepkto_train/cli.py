@@ -112,6 +112,13 @@ def run_train(inputs: TrainInputs, args) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a command; SIGINT exits 130 and SIGTERM 143 with one line (stepkto_eval/signals.py)."""
+    from stepkto_eval.signals import run_cli
+
+    return run_cli("stepkto-train", lambda: _main(argv))
+
+
+def _main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if not argv or argv[0] in ("-h", "--help"):

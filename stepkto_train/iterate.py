@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from typing import Any
 import yaml
 
 from stepkto_eval.jsonl import write_json_atomic
+from stepkto_eval.signals import die_with_parent
 
 STATE_FILE = "state.json"
 
@@ -132,15 +134,42 @@ class Loop:
         """A section's options; the command line's --limit replaces the recipe's."""
         return {k: v for k, v in section.items() if not (self.limit and k == "limit")}
 
+    def check(self) -> None:
+        """Parse every stage's command as its CLI will, before anything runs: a misspelt training key must not
+        stop the loop hours later, after labeling (ValueError naming the stage and the problem)."""
+        from stepkto_eval.cli import _load
+
+        for name, cmd in self.stages():
+            try:
+                if name.endswith("/train"):
+                    _check_train_options(self.recipe.train)
+                else:
+                    command = cmd[3]  # [python, -m, stepkto_eval.cli, COMMAND, ...]
+                    parser = argparse.ArgumentParser(prog=f"stepkto-eval {command}", exit_on_error=False)
+                    _load(command).add_arguments(parser)
+                    args, extra = parser.parse_known_args(cmd[4:])
+                    if extra:
+                        raise ValueError(f"`stepkto-eval {command}` has no option(s) {extra}")
+                    spec = getattr(args, "judge", None) or getattr(args, "audit", None)
+                    if spec:
+                        from stepkto_eval.audit.registry import parse_spec
+
+                        parse_spec(spec)
+            except SystemExit as exc:
+                raise ValueError(f"recipe section for stage {name}: {exc}") from None
+            except (argparse.ArgumentError, ValueError) as exc:
+                raise ValueError(f"recipe section for stage {name}: {exc}") from None
+
     def save_state(self, state: dict[str, Any]) -> None:
         # atomic: a loop killed while saving (the crash resume exists for) keeps the previous complete state.json
         write_json_atomic(self.state_path, state)
 
     def run(self) -> int:
-        """Run the stages not yet done, holding the run folder's lock (one loop per folder: two copies of
-        the loop would run every stage twice into the same rounds)."""
+        """Check every stage's options, then run the stages not yet done, holding the run folder's lock (one
+        loop per folder: two copies of the loop would run every stage twice into the same rounds)."""
         from stepkto_eval.folder_guard import FolderRefused, hold_folder
 
+        self.check()
         try:
             with hold_folder(self.recipe.run_dir, "stepkto-train iterate"):
                 return self._run_stages()
@@ -160,7 +189,7 @@ class Loop:
                 folder = self.recipe.run_dir / name.split("/")[0]
                 (folder / "train.yaml").write_text(yaml.safe_dump(self.recipe.train, sort_keys=True))
             print(f"[iterate] {name}: {' '.join(cmd)}", file=sys.stderr, flush=True)
-            code = subprocess.run(cmd).returncode
+            code = run_stage(cmd)
             if code != 0:
                 print(f"[iterate] {name} failed (exit {code}); rerun the same command to continue", file=sys.stderr)
                 return code
@@ -169,6 +198,54 @@ class Loop:
             write_rounds_table(self.recipe, state["done"])
         print(f"[iterate] all stages done; table: {self.recipe.run_dir / 'rounds.md'}", file=sys.stderr)
         return 0
+
+
+def _check_train_options(options: dict[str, Any]) -> None:
+    """The `train` section's names and value types as `stepkto-train train --config` reads them (names must
+    be fields; values must convert). The launch itself (GPUs, DeepSpeed) is checked by the stage."""
+    from dataclasses import fields
+
+    from transformers import HfArgumentParser
+
+    from .cli import TrainInputs
+    from .trainer import StepKTOConfig
+
+    names = {f.name for dc in (TrainInputs, StepKTOConfig) for f in fields(dc)}
+    unknown = sorted(set(options) - names)
+    if unknown:
+        raise ValueError(f"`train` has unknown option(s) {unknown} (not a StepKTOConfig / TrainingArguments field)")
+    parser = HfArgumentParser((TrainInputs, StepKTOConfig))
+    parser.exit_on_error = False
+    args = cli_options({k: v for k, v in options.items() if not isinstance(v, bool)})
+    try:
+        parser.parse_known_args(args + ["--output-dir", "x"])
+    except argparse.ArgumentError as exc:
+        raise ValueError(f"`train`: {exc}") from None
+
+
+STAGE_STOP_S = 60.0  # how long a stopped stage may take to shut its engines down before it is killed
+
+
+def run_stage(cmd: list[str]) -> int:
+    """Run one stage as a child that dies with this process (PR_SET_PDEATHSIG: a killed loop leaves no stage,
+    and the stage's own watchdog ends its engine). On Ctrl-C / SIGTERM of the loop the stage gets the time
+    to shut its engines down (SIGINT: it usually got the same Ctrl-C; SIGTERM: forwarded), then the
+    interruption continues upwards."""
+    proc = subprocess.Popen(cmd, preexec_fn=die_with_parent())
+    try:
+        return proc.wait()
+    except BaseException as exc:
+        first_wait = 10.0 if isinstance(exc, KeyboardInterrupt) else 0.0
+        for sig, wait in ((None, first_wait), (signal.SIGTERM, STAGE_STOP_S), (signal.SIGKILL, 10.0)):
+            if proc.poll() is not None:
+                break
+            if sig is not None:
+                proc.send_signal(sig)
+            try:
+                proc.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                pass
+        raise
 
 
 def eval_summary(metrics_path: Path) -> dict[str, dict[str, float | None]]:

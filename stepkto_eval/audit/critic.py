@@ -219,7 +219,7 @@ class CriticJudge:
     kind = "critic"
 
     def __init__(self, backend: Backend, config: CriticConfig | None = None, *, name: str = "critic",
-                 model: str | None = None) -> None:
+                 model: str | None = None, owns_backend: bool = False) -> None:
         self.backend = backend
         loading_info = getattr(backend, "loading_info", None)
         if loading_info is not None:  # a judge never reviews with weights its checkpoint did not provide
@@ -229,6 +229,13 @@ class CriticJudge:
         self.config, self.sampling_source = resolve_config(config or CriticConfig(),
                                                            model or getattr(backend, "model_path", None))
         self.name = name
+        self.owns_backend = owns_backend  # built for this judge (registry.py): close() releases it
+
+    def close(self) -> None:
+        """Release the critic's engine (and its GPU memory) when this judge created it."""
+        if self.owns_backend and self.backend is not None:
+            self.backend.close()
+            self.backend = None
 
     def _request(self, key: str, prompt: str, vote: int) -> GenerationRequest:
         cfg = self.config

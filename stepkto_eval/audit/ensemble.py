@@ -35,6 +35,11 @@ class EnsembleJudge:
         self.members = list(members)
         self.name = name or "+".join(m.name for m in self.members)
 
+    def close(self) -> None:
+        for member in self.members:
+            if callable(getattr(member, "close", None)):
+                member.close()
+
     def judge(self, items: Sequence[JudgeInput]) -> list[StepJudgement]:
         per_member = [m.judge(items) for m in self.members]
         out = []

@@ -341,7 +341,15 @@ class PRMJudge:
         if device_map:
             kwargs["device_map"] = device_map
         self.head = None
-        self._load(kwargs, place=device_map is None)
+        from stepkto_eval.engines import EngineHandle
+
+        self._handle = EngineHandle("prm", spec.model, role="judge", on_gpu=on_gpu).start()
+        try:
+            self._load(kwargs, place=device_map is None)
+        except BaseException:
+            self._handle.stop(wait=0)
+            raise
+        self._handle.ready()
         self.max_length = spec.max_length or getattr(self.model.config, "max_position_embeddings", None) or 4096
         self.pad_id = self.tokenizer.pad_token_id
         if self.pad_id is None:
@@ -382,6 +390,16 @@ class PRMJudge:
             # the head runs where the body's last hidden state comes out, in the body's dtype
             last = next(reversed(list(self.model.parameters())))
             self.head.to(device=last.device, dtype=last.dtype)
+
+    def close(self) -> None:
+        """Drop the model and return its accelerator memory (the next stage may need the GPU)."""
+        from stepkto_eval.engines import free_accelerator_memory
+
+        self.model = self.head = None
+        free_accelerator_memory()
+        if getattr(self, "_handle", None) is not None:
+            self._handle.stop(wait=0)
+            self._handle = None
 
     def _candidate_ids(self) -> tuple[int, int]:
         spec = self.spec

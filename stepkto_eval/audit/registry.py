@@ -208,6 +208,7 @@ def _build(plan: MemberPlan, opts: dict) -> Judge:
     from stepkto_eval.audit.critic import CriticJudge
 
     backend = opts.get("backend")
+    owns = backend is None
     if backend is None:
         from stepkto_eval.backends import make_backend
 
@@ -217,8 +218,10 @@ def _build(plan: MemberPlan, opts: dict) -> Judge:
         except (TypeError, ValueError) as exc:  # e.g. an option the backend does not take
             raise JudgeSpecError(f"{plan.spec!r}: backend {plan.backend_name} refused it: {exc}") from None
     try:
-        return CriticJudge(backend, plan.config, name=plan.spec, model=plan.model)
+        return CriticJudge(backend, plan.config, name=plan.spec, model=plan.model, owns_backend=owns)
     except ValueError as exc:  # e.g. votes > 1 while the checkpoint asks for greedy decoding
+        if owns:
+            backend.close()
         raise JudgeSpecError(f"{plan.spec!r}: {exc}") from None
 
 

@@ -191,9 +191,17 @@ class HFBackend:
         # device_map loads each tensor straight onto its device (no full copy in host RAM first).
         # loading_info (missing / unexpected / mismatched keys) lets a critic refuse a checkpoint whose weights
         # would be partly random (audit/critic.py, check_provenance).
-        self.model, self.loading_info = AutoModelForCausalLM.from_pretrained(
-            source, dtype=_resolve_dtype(self.options.dtype, "cpu" if on_cpu else "cuda"), device_map=placement,
-            output_loading_info=True, **attention, **common)
+        from ..engines import EngineHandle
+
+        self._handle = EngineHandle("hf", self.model_path, on_gpu=not on_cpu).start()
+        try:
+            self.model, self.loading_info = AutoModelForCausalLM.from_pretrained(
+                source, dtype=_resolve_dtype(self.options.dtype, "cpu" if on_cpu else "cuda"), device_map=placement,
+                output_loading_info=True, **attention, **common)
+        except BaseException:
+            self._handle.stop(wait=0)
+            raise
+        self._handle.ready()
         self.model.eval()
         # inputs go where the embeddings are, and each row's sampler lives where the logits come out
         self.device = str(self.model.get_input_embeddings().weight.device)
@@ -363,6 +371,10 @@ class HFBackend:
         }
 
     def close(self) -> None:
+        from ..engines import free_accelerator_memory
+
         self.model = None
-        if self.device.startswith("cuda"):
-            self._torch.cuda.empty_cache()
+        free_accelerator_memory()  # gc first: a reference cycle would keep the weights on the device
+        if getattr(self, "_handle", None) is not None:
+            self._handle.stop(wait=0)
+            self._handle = None

@@ -62,9 +62,14 @@ class VLLMBackend:
             self.uses_chat = self._replicas.uses_chat
             return
         self._replicas = None
+        self._handle = None
         self._llm = self._make_engine()
-        tokenizer = self._llm.get_tokenizer()
-        self.uses_chat = bool(getattr(tokenizer, "chat_template", None))
+        try:
+            tokenizer = self._llm.get_tokenizer()
+            self.uses_chat = bool(getattr(tokenizer, "chat_template", None))
+        except BaseException:  # e.g. SIGTERM right after the engine started: nobody else could close it
+            self.close()
+            raise
 
     def _make_engine(self):
         from vllm import LLM
@@ -85,7 +90,27 @@ class VLLMBackend:
         if opts.max_model_len is not None:
             kwargs["max_model_len"] = opts.max_model_len
         self.engine_args = {k: v for k, v in kwargs.items() if k != "model"} | opts.engine_kwargs
-        return LLM(**kwargs, **opts.engine_kwargs)
+        from ..engines import EngineHandle, ensure_watchdog
+
+        # budget check and `start` event before anything loads; the watchdog ends the engine-core process
+        # if this process is killed without closing it (kill -9)
+        handle = EngineHandle("vllm", self.model_path, gpu_fraction=opts.gpu_memory_utilization,
+                              on_gpu=not on_cpu).start()
+        ensure_watchdog()
+        try:
+            llm = LLM(**kwargs, **opts.engine_kwargs)
+        except BaseException:  # failed or interrupted while loading: end what it had started
+            handle.abort()
+            raise
+        self._handle = handle
+        try:
+            handle.ready()
+        except BaseException:
+            self._handle = None
+            llm.llm_engine.engine_core.shutdown()
+            handle.stop()
+            raise
+        return llm
 
     # ---- generation ----------------------------------------------------------------------------
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Completion]:
@@ -175,6 +200,12 @@ class VLLMBackend:
         if self._llm is not None:
             self._llm.llm_engine.engine_core.shutdown()  # stops the engine-core process now, not at exit
             self._llm = None
+        if getattr(self, "_handle", None) is not None:
+            from ..engines import free_accelerator_memory
+
+            free_accelerator_memory()
+            self._handle.stop()  # returns once the engine's processes have exited
+            self._handle = None
 
 
 def _freeze(messages) -> tuple:
@@ -209,6 +240,9 @@ class _Replicas:
     def __init__(self, model: str, options: VLLMOptions):
         import multiprocessing
 
+        from ..engines import ensure_watchdog
+
+        ensure_watchdog()  # replicas (and their engines) die with this process
         size, tp = options.data_parallel_size, options.tensor_parallel_size
         gpus = _visible_gpus()
         if gpus and len(gpus) < size * tp:

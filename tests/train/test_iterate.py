@@ -127,3 +127,22 @@ def test_command_line_limit_replaces_the_recipe_limit(tmp_path):
     for name in ("round_0/eval", "round_1/label", "round_1/eval"):
         cmd = plan[name]
         assert cmd.count("--limit") == 1 and cmd[cmd.index("--limit") + 1] == "1"
+
+
+def test_every_shipped_recipe_option_is_one_the_stages_accept():
+    """Each stage's options parse as its CLI parses them (transformers 5 has no warmup_ratio, for instance)."""
+    for path in sorted((REPO / "stepkto_train" / "configs").glob("*.yaml")):
+        if not path.name.startswith("accelerate"):
+            Loop(Recipe.load(path)).check()
+    recipe = Recipe.load(REPO / "stepkto_train" / "configs" / "llama31_8b_8xh100.yaml")
+    recipe.train["warmup_ratio"] = 0.1
+    with pytest.raises(ValueError, match=r"round_1/train: `train` has unknown option\(s\) \['warmup_ratio'\]"):
+        Loop(recipe).check()
+    recipe = Recipe.load(CPU_DEMO)
+    recipe.eval["audit"] = "critic:vllm"
+    with pytest.raises(ValueError, match="round_0/eval.*critic:BACKEND:MODEL"):
+        Loop(recipe).check()
+    recipe = Recipe.load(CPU_DEMO)
+    recipe.label["temprature"] = 0.5
+    with pytest.raises(ValueError, match=r"round_1/label: `stepkto-eval label` has no option\(s\) \['--temprature'"):
+        Loop(recipe).check()
