@@ -21,7 +21,8 @@ Steps (each PASS / FAIL / SKIP with its time; exit 1 when any FAILs):
   train-zero3          stepkto-train train with DeepSpeed ZeRO-3 under torchrun (1 GPU), launched with the
                        README's multi-node command in its 1-node form (c10d rendezvous); the model loads after
   train-accelerate-zero3  the same through `accelerate launch --config_file configs/accelerate_zero3.yaml`
-  train-lora           stepkto-train train with LoRA (SKIP while `stepkto-train train --help` has no --lora-r)
+  train-lora           stepkto-train train with LoRA: merged weights load, the adapter sits beside them, and
+                       vLLM serves the merged folder
   iterate-1gpu         one round of stepkto_train/configs/llama31_8b_8xh100.yaml scaled to 1 GPU and SmolLM2,
                        same stage order: policy -> judge (label) -> train -> eval (policy -> judge); the engine
                        log (STEPKTO_ENGINE_LOG) shows no two engines alive at once
@@ -318,14 +319,20 @@ def train_accelerate_zero3(ctx: Context) -> str:
 
 
 def train_lora(ctx: Context) -> str:
-    help_text = subprocess.run([sys.executable, "-m", "stepkto_train.cli", "train", "--help"], cwd=REPO,
-                               env=ctx.env, capture_output=True, text=True).stdout
-    if "--lora-r" not in help_text and "--lora_r" not in help_text:
-        raise Skip("this version of stepkto-train has no --lora-r (LoRA training not present yet)")
     out = ctx.work / "train_lora"
     ctx.run("train-lora", _train_args(ctx, out, "--lora-r", "8", "--lora-alpha", "16"))
-    summary = _check_trained(out)
-    return f"LoRA r=8, loss {summary['metrics'].get('train_loss')}"
+    summary = _check_trained(out)  # the merged weights load as a plain checkpoint
+    if not (out / "adapter" / "adapter_config.json").is_file():
+        raise Failure(f"no adapter beside the merged weights in {out}/adapter")
+    # the merged folder is what `stepkto-eval --model` serves: vLLM must load it and generate
+    run = ctx.work / "lora_vllm_eval"
+    ctx.run("train-lora-eval", [sys.executable, "-m", "stepkto_eval.cli", "--model", str(out), "--tasks",
+                                str(ctx.models["task"]), "--output-dir", str(run), "--backend", "vllm", "--limit", "2",
+                                "--max-tokens", "32"])
+    errors = [k for k, r in _samples(run).items() if r["finish_reason"] == "error"]
+    if errors:
+        raise Failure(f"vLLM on the merged LoRA folder: {len(errors)} samples failed")
+    return f"LoRA r=8, loss {summary['metrics'].get('train_loss')}; merged folder served by vLLM"
 
 
 def scaled_recipe(ctx: Context) -> Path:

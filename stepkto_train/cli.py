@@ -7,7 +7,9 @@
 
 Options given on the command line override the YAML file. The final model (weights + tokenizer) is written
 to DIR itself, loadable by `transformers`, `stepkto-eval --model DIR` and vLLM; checkpoints go to
-DIR/checkpoint-N, and `--resume-from-checkpoint auto` continues from the newest one.
+DIR/checkpoint-N, and `--resume-from-checkpoint auto` continues from the newest one. With LoRA
+(`--lora-r 16 --lora-alpha 32 [--lora-dropout 0.05] [--lora-target-modules q_proj v_proj]`) DIR holds the
+merged weights and DIR/adapter the adapter alone; the reference is the base model with the adapters disabled.
 Launch on several GPUs with torchrun / accelerate / deepspeed: see stepkto_train/configs/*.yaml headers.
 """
 from __future__ import annotations
@@ -78,6 +80,22 @@ def last_complete_checkpoint(folder: Path) -> str | None:
     return str(max(done, key=lambda p: int(p.name.split("-")[-1]))) if done else None
 
 
+ADAPTER_DIR = "adapter"  # with LoRA: the adapter alone (peft format), beside the merged model in the output folder
+
+
+def merge_adapter(base: str, adapter: Path, out: Path, dtype) -> None:
+    """Base weights + the trained LoRA adapter → one plain checkpoint in `out` (what stepkto-eval --model and vLLM
+    load). Built from the checkpoint files, not the training process's wrapped model, so DDP/DeepSpeed wrappers
+    and the lean log-prob head never reach the saved model."""
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    merged = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base, dtype=dtype), str(adapter))
+    merged = merged.merge_and_unload()
+    merged.save_pretrained(out)
+    AutoTokenizer.from_pretrained(adapter).save_pretrained(out)
+
+
 def run_train(inputs: TrainInputs, args) -> Path:
     """Train one stage and save the final model to args.output_dir; returns that folder."""
     import torch
@@ -90,18 +108,29 @@ def run_train(inputs: TrainInputs, args) -> Path:
     inputs.model = resolve_model_dir(inputs.model)
     tokenizer = AutoTokenizer.from_pretrained(inputs.model)
     model = AutoModelForCausalLM.from_pretrained(inputs.model, dtype=getattr(torch, inputs.model_dtype))
-    args.ref_model = args.ref_model or inputs.model
+    if not args.lora_r:
+        args.ref_model = args.ref_model or inputs.model
     trainer = StepKTOTrainer(model, args, load_labeled(inputs.data, limit=inputs.limit), tokenizer)
     resume = args.resume_from_checkpoint
     if resume == "auto":
         resume = last_complete_checkpoint(out)
     result = trainer.train(resume_from_checkpoint=resume)
-    trainer.save_model(str(out))
+    if trainer.lora:
+        trainer.save_model(str(out / ADAPTER_DIR))
+        if trainer.is_world_process_zero():
+            merge_adapter(inputs.model, out / ADAPTER_DIR, out, getattr(torch, inputs.model_dtype))
+        trainer.accelerator.wait_for_everyone()
+    else:
+        trainer.save_model(str(out))
     if trainer.is_world_process_zero():
         summary = {"data": str(inputs.data), "model": str(inputs.model), "resumed_from": resume,
                    "prep": {k: v for k, v in asdict(trainer.prep_stats).items() if k != "judged_steps"},
                    "judged_steps": {str(k): v for k, v in trainer.prep_stats.judged_steps.items()},
-                   "reference": asdict(trainer.ref_stats) if trainer.ref_stats else "frozen model",
+                   "reference": (asdict(trainer.ref_stats) if trainer.ref_stats else
+                                 "base model, adapters disabled" if trainer.lora else "frozen model"),
+                   "lora": ({"r": args.lora_r, "alpha": args.lora_alpha, "dropout": args.lora_dropout,
+                             "target_modules": args.lora_target_modules, "adapter": ADAPTER_DIR}
+                            if trainer.lora else None),
                    "weights": [args.desirable_weight, args.undesirable_weight],
                    "world_size": trainer.accelerator.num_processes,
                    "deepspeed_zero_stage": (trainer.accelerator.state.deepspeed_plugin.zero_stage

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from conftest import REPO, require
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -101,3 +102,44 @@ def test_resume_skips_checkpoints_killed_mid_write(tmp_path):
     checkpoint(14, '{"global_st')  # killed while writing it
     (tmp_path / "checkpoint-final").mkdir()
     assert last_complete_checkpoint(tmp_path) == str(tmp_path / "checkpoint-10")
+
+
+def test_lora_run_writes_merged_weights_and_the_adapter_beside_them(tiny_model_dir, tmp_path):
+    """`stepkto-train train --lora-r ...` (options from a YAML file, as an iterate recipe's train section
+    passes them): no reference precompute; DIR loads as a plain checkpoint equal to base + adapter, and
+    DIR/adapter holds the adapter alone."""
+    pytest.importorskip("peft")
+    from peft import PeftModel
+
+    from stepkto_train.cli import main
+
+    data = write_jsonl(make_rows(4, 2, seed=7), tmp_path / "labeled.jsonl")
+    cfg = tmp_path / "train.yaml"
+    cfg.write_text("lora_r: 4\nlora_alpha: 8\nlora_dropout: 0.1\nlora_target_modules: [q_proj, v_proj]\n"
+                   "learning_rate: 0.01\nmax_steps: 2\nper_device_train_batch_size: 2\nuse_cpu: true\n"
+                   "save_strategy: 'no'\nreport_to: none\nseed: 0\n")
+    out = tmp_path / "out"
+    assert main(["train", "--config", str(cfg), "--data", str(data), "--model", str(tiny_model_dir),
+                 "--output-dir", str(out), "--ref-cache-dir", str(tmp_path / "refcache")]) == 0
+    summary = json.loads((out / "stepkto_train.json").read_text())
+    assert summary["reference"] == "base model, adapters disabled" and summary["lora"]["r"] == 4
+    assert not (tmp_path / "refcache").exists()  # no reference precompute, no reference copy
+    assert not (out / "adapter_config.json").exists() and (out / "adapter" / "adapter_config.json").is_file()
+    assert json.loads((out / "adapter" / "adapter_config.json").read_text())["target_modules"] in (
+        ["q_proj", "v_proj"], ["v_proj", "q_proj"])
+    merged = AutoModelForCausalLM.from_pretrained(out)  # what `stepkto-eval --model` and vLLM load
+    assert AutoTokenizer.from_pretrained(out).chat_template
+    base = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    adapted = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_model_dir), out / "adapter").eval()
+    ids = torch.tensor([[5, 17, 42, 9, 77, 3]])
+    with torch.no_grad():
+        got, want, start = merged(ids).logits, adapted(ids).logits, base(ids).logits
+    assert torch.allclose(got, want, atol=1e-5)
+    assert not torch.allclose(got, start, atol=1e-4)  # training moved the adapter off its zero start
+
+
+def test_lora_under_zero3_is_refused_before_anything_starts(tmp_path):
+    """Checked when the options are parsed: no process group, no DeepSpeed op build, no model load."""
+    with pytest.raises(ValueError, match="LoRA under DeepSpeed ZeRO-3 is not supported"):
+        parse_train_args(["--data", "d", "--model", "m", "--output-dir", str(tmp_path), "--lora-r", "4",
+                          "--deepspeed", str(CONFIGS / "ds_zero3.json")])

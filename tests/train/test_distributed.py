@@ -42,17 +42,22 @@ def setup(tmp_path_factory):
     return root, policy, ref, data
 
 
-def train(setup, name, nproc, batch, *extra) -> dict:
+def launch(setup, name, nproc, batch, *extra, cpu_flags=("--use-cpu",), cache=None, with_ref=True):
     root, policy, ref, data = setup
     out = root / name
-    cmd = ["-m", "stepkto_train.cli", "train", "--data", str(data), "--model", str(policy), "--ref-model", str(ref),
-           "--output-dir", str(out), "--use-cpu", "--max-steps", "3", "--per-device-train-batch-size", str(batch),
+    cmd = ["-m", "stepkto_train.cli", "train", "--data", str(data), "--model", str(policy),
+           *(["--ref-model", str(ref)] if with_ref else []),
+           "--output-dir", str(out), *cpu_flags, "--max-steps", "3", "--per-device-train-batch-size", str(batch),
            "--learning-rate", "1e-3", "--logging-steps", "1", "--save-strategy", "no", "--seed", "0",
-           "--ref-cache-dir", str(root / "refcache"), "--report-to", "none", "--disable-tqdm", "true", *extra]
-    launch = nproc > 1 or "--deepspeed" in extra  # DeepSpeed needs a torchrun launch even for one process
-    proc = run_with_free_port(lambda port: [sys.executable, *(
+           "--ref-cache-dir", cache or str(root / "refcache"), "--report-to", "none", "--disable-tqdm", "true", *extra]
+    torchrun = nproc > 1 or "--deepspeed" in extra  # DeepSpeed needs a torchrun launch even for one process
+    return run_with_free_port(lambda port: [sys.executable, *(
         ["-m", "torch.distributed.run", "--nproc_per_node", str(nproc), "--master_addr", "127.0.0.1",
-         "--master_port", str(port)] if launch else []), *cmd])
+         "--master_port", str(port)] if torchrun else []), *cmd]), out
+
+
+def train(setup, name, nproc, batch, *extra, **kwargs) -> dict:
+    proc, out = launch(setup, name, nproc, batch, *extra, **kwargs)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads((out / "stepkto_train.json").read_text())
 
@@ -73,12 +78,18 @@ def single(setup):
     ("ddp", ["--ddp-backend", "gloo"], None),
     ("zero3", ["--deepspeed", str(CONFIGS / "ds_zero3.json"), "--reference", "model"], 3),  # frozen ref, sharded
     ("zero2", ["--deepspeed", str(CONFIGS / "ds_zero2.json")], 2),
+    # the precompute itself through a sharded ZeRO-3 reference engine (a fresh cache: nothing to reuse)
+    ("zero3_precompute", ["--deepspeed", str(CONFIGS / "ds_zero3.json")], 3),
 ])
 def test_two_processes_follow_the_single_process_trajectory(setup, single, name, extra, stage):
     if stage is not None:
         require(__import__("importlib").util.find_spec("deepspeed") is not None, "deepspeed not installed")
-    summary = train(setup, name, 2, 2, *extra)
+    fresh = str(setup[0] / f"cache_{name}") if name == "zero3_precompute" else None
+    summary = train(setup, name, 2, 2, *extra, cache=fresh)
     assert summary["world_size"] == 2 and summary["deepspeed_zero_stage"] == stage
+    if fresh:  # rank 0 computed its half through the engine and received the other half from rank 1
+        ref = summary["reference"]
+        assert ref["zero3_engine"] and ref["computed"] > 0 and ref["received"] > 0
     got = trajectory(summary)
     assert len(got) == len(single) == 3
     for (loss, kl), (loss1, kl1) in zip(got, single, strict=True):
@@ -105,3 +116,52 @@ def test_accelerate_launch_with_the_shipped_config_follows_the_same_trajectory(s
     assert summary["world_size"] == 1 and len(got) == len(single) == 3
     for (loss, kl), (loss1, kl1) in zip(got, single, strict=True):
         assert loss == pytest.approx(loss1, abs=1e-4) and kl == pytest.approx(kl1, abs=1e-4)
+
+
+def test_per_rank_cache_folders_train_like_one_shared_folder(setup, single):
+    """Issue 14: two ranks with their own (node-local) cache folders exchange the reference log-probs through
+    torch.distributed. Launched as a new user would on a CPU machine: no --use-cpu / --ddp-backend (the
+    trainer picks CPU DDP over gloo instead of letting each process train alone), and one quoted '$RANK' in
+    the cache path that each process expands itself."""
+    root = setup[0]
+    summary = train(setup, "per_rank", 2, 2, cpu_flags=(), cache=str(root / "per_rank_cache" / "rank$RANK"))
+    assert summary["world_size"] == 2
+    assert sorted(p.name for p in (root / "per_rank_cache").iterdir()) == ["rank0", "rank1"]
+    ref = summary["reference"]
+    assert ref["hits"] == 0 and ref["computed"] > 0 and ref["received"] > 0  # half computed, half received
+    got = trajectory(summary)
+    assert len(got) == len(single) == 3
+    for (loss, kl), (loss1, kl1) in zip(got, single, strict=True):  # single: one process, one shared folder
+        assert loss == pytest.approx(loss1, abs=1e-4) and kl == pytest.approx(kl1, abs=1e-4)
+
+
+# SGD rather than AdamW here: Adam's first step is ~lr·sign(g), so gradient entries at float-noise level
+# (the summation order differs between 1 x 4 and 2 x 2) flip whole updates; SGD keeps the comparison linear.
+LORA = ("--lora-r", "4", "--lora-alpha", "8", "--lora-target-modules", "q_proj", "v_proj", "down_proj",
+        "--optim", "sgd", "--learning-rate", "0.5")
+
+
+@pytest.fixture(scope="module")
+def single_lora(setup):
+    summary = train(setup, "single_lora", 1, 4, *LORA, with_ref=False)
+    assert summary["world_size"] == 1 and summary["reference"] == "base model, adapters disabled"
+    return trajectory(summary)
+
+
+@pytest.mark.parametrize("name, extra, stage", [
+    ("ddp_lora", ["--ddp-backend", "gloo"], None),
+    ("zero2_lora", ["--deepspeed", str(CONFIGS / "ds_zero2.json")], 2),
+])
+def test_lora_on_two_processes_follows_the_single_process_trajectory(setup, single_lora, name, extra, stage):
+    if stage is not None:
+        require(__import__("importlib").util.find_spec("deepspeed") is not None, "deepspeed not installed")
+    summary = train(setup, name, 2, 2, *LORA, *extra, with_ref=False)
+    assert summary["world_size"] == 2 and summary["deepspeed_zero_stage"] == stage
+    assert (setup[0] / name / "adapter" / "adapter_config.json").is_file()
+    assert (setup[0] / name / "model.safetensors").is_file()  # merged weights
+    got = trajectory(summary)
+    assert len(got) == len(single_lora) == 3
+    for (loss, kl), (loss1, kl1) in zip(got, single_lora, strict=True):
+        assert loss == pytest.approx(loss1, abs=1e-4) and kl == pytest.approx(kl1, abs=1e-4)
+    assert got[-1][0] != pytest.approx(got[0][0], abs=1e-6)  # the adapters trained
+

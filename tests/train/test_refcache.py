@@ -9,7 +9,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from stepkto_train.data import prepare
 from stepkto_train.logps import sequence_logps, step_logps, token_logps
-from stepkto_train.refcache import RefCache, attach_reference, model_fingerprint
+from stepkto_train.refcache import Precision, RefCache, attach_reference, expand_cache_dir, model_fingerprint
 
 from .labeled_data import make_rows
 
@@ -73,3 +73,39 @@ def test_keys_differ_by_model_and_tokens(tmp_path):
     assert c1.key([1, 2], [3]) != c1.key([1], [2, 3])  # the prompt/completion boundary is part of the key
     c1.put_many({c1.key([1], [2]): np.array([-0.5, -1.25])})
     assert c1.get_many([c1.key([1], [2])])[c1.key([1], [2])].tolist() == [-0.5, -1.25]
+
+
+def test_a_cache_filled_in_bf16_is_not_reused_in_fp32(tiny_model_dir, prepared, tmp_path):
+    """Issue 12: the key names the precision, so an fp32 run recomputes instead of reading bf16 values."""
+    tok, rows = prepared
+    fp = model_fingerprint(tiny_model_dir, tmp_path)
+    bf16 = Precision(autocast=torch.bfloat16)
+    low, s1 = attach_reference(rows, RefCache(tmp_path, fp, bf16.tag), loader(tiny_model_dir, []),
+                               pad_id=tok.pad_token_id, precision=bf16)
+    full, s2 = attach_reference(rows, RefCache(tmp_path, fp, Precision().tag), loader(tiny_model_dir, []),
+                                pad_id=tok.pad_token_id)
+    assert s1.computed > 0 and s2.hits == 0 and s2.computed == s1.computed
+    assert max(abs(a["ref_logp"] - b["ref_logp"]) for a, b in zip(low, full, strict=True)) > 1e-3  # really bf16
+    _, s3 = attach_reference(rows, RefCache(tmp_path, fp, bf16.tag), loader(tiny_model_dir, []),
+                             pad_id=tok.pad_token_id, precision=bf16)
+    assert s3.computed == 0 and s3.hits == s1.computed
+
+
+def test_cache_file_is_not_in_wal_mode(tmp_path):
+    """WAL needs shared memory, which network filesystems lack; a folder left in WAL by an older version is
+    switched back on open."""
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "refcache.sqlite")
+    db.execute("PRAGMA journal_mode=WAL")
+    db.close()
+    cache = RefCache(tmp_path, "m")
+    assert cache._db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+
+
+def test_cache_dir_expands_variables(monkeypatch):
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    assert str(expand_cache_dir("/scratch/refcache/rank$LOCAL_RANK")) == "/scratch/refcache/rank1"
+    monkeypatch.delenv("LOCAL_RANK")
+    with pytest.raises(ValueError, match="not set"):
+        expand_cache_dir("/scratch/refcache/rank${LOCAL_RANK}")

@@ -129,3 +129,41 @@ def test_eval_dataset_through_the_python_api(tiny_model_dir, data, tmp_path, ref
     assert trainer.eval_prep_stats.kept == 4
     single = trainer.evaluate(eval_dataset=trainer.eval_dataset["held_out"])
     assert single["eval_loss"] == pytest.approx(evals[-1]["eval_held_out_loss"], abs=1e-6)
+
+
+def test_launcher_and_trainer_world_sizes_must_agree(tmp_path, monkeypatch):
+    """A launcher that started 2 processes while the Trainer runs alone (each rank would train by itself into
+    one output folder) is refused. The env is what torchrun sets for rank 0 of 2; the args were built before,
+    so they run with world size 1, which is the disagreement being guarded against."""
+    from stepkto_train.trainer import check_world_size
+
+    args = StepKTOConfig(output_dir=str(tmp_path), use_cpu=True, report_to="none")
+    check_world_size(args)  # no launcher: fine
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(RuntimeError, match="launcher started 2 processes but the Trainer runs with world size 1"):
+        check_world_size(args)
+
+
+def _zero_lr_extremes(trainer) -> tuple[float, float]:
+    """max |reward| (chosen and rejected means) and max z over the logged steps of an lr = 0 run."""
+    logs = [h for h in trainer.state.log_history if "loss" in h]
+    rewards = [abs(h[k]) for h in logs for k in ("rewards/chosen", "rewards/rejected") if k in h]
+    return max(rewards), max(h["kl"] for h in logs)
+
+
+@pytest.mark.parametrize("bf16", [False, True])
+def test_zero_learning_rate_gives_zero_rewards_with_the_precomputed_reference(tiny_model_dir, data, tmp_path,
+                                                                               bf16):
+    """Issue 12: policy = reference (lr = 0), so rewards and z must be 0 — also with --bf16, where the policy's
+    forward runs under bf16 autocast and the precompute must too. Measured on this tiny model (max over 4
+    steps): fp32 |reward| 1.5e-6, z 1.5e-5; bf16 |reward| 7.6e-6, z 1.7e-4 — batch shapes differ between the
+    precompute and training, which moves float32/bf16 sums slightly. Before the fix (fp32 precompute) bf16 gave |reward| 7.9e-4, z 3.8e-3. The fp32 run after it shares the cache folder and must not reuse the bf16 entries."""
+    trainer, _ = run(tiny_model_dir, data, tmp_path / "a", steps=4, learning_rate=0.0, bf16=bf16)
+    reward, z = _zero_lr_extremes(trainer)
+    print(f"bf16={bf16}: max |reward| {reward:.3g}, max z {z:.3g}")
+    assert trainer.ref_stats.precision == ("float32+autocast:bfloat16" if bf16 else "float32")
+    assert reward <= 1e-4 and z <= (1e-3 if bf16 else 1e-4)
+    if bf16:
+        fp32, _ = run(tiny_model_dir, data, tmp_path / "b", steps=4, learning_rate=0.0)
+        assert fp32.ref_stats.hits == 0 and fp32.ref_stats.computed > 0  # the bf16 entries were not reused
+        assert max(_zero_lr_extremes(fp32)) <= 1e-4

@@ -161,3 +161,55 @@ def test_alpha_zero_short_training_matches_trl_kto_in_float32(models, reference)
         assert moved.mean() > 1e-4, name  # the three steps did move the weights
         gap = (a - b).abs()
         assert gap.max() < 0.05 * moved.max() and gap.mean() < 1e-4 * moved.mean(), name
+
+
+def lora(init_random: bool):
+    from peft import LoraConfig
+
+    # init_lora_weights=False: B is random too, so the adapted policy differs from the reference (the base
+    # model) at the first step and the comparison covers non-zero rewards, not only the trivial σ(0) loss.
+    return LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0, target_modules=["q_proj", "v_proj", "down_proj"],
+                      task_type="CAUSAL_LM", init_lora_weights=not init_random)
+
+
+@pytest.mark.parametrize("init_random", [False, True])
+def test_alpha_zero_with_lora_matches_trl_kto_with_the_same_peft_config(models, init_random):
+    """Issue 14 §4: TRL's KTOTrainer with a peft_config (reference = the base model with the adapter
+    disabled) and ours with the same LoRA config agree on the first batch's loss, KL and rewards."""
+    trl = pytest.importorskip("trl")
+    pytest.importorskip("peft")
+    import datasets
+
+    root, dirs, data = models
+    tok = AutoTokenizer.from_pretrained(dirs[0])
+    rows = load_labeled(data)
+    ds = datasets.Dataset.from_list([{"prompt": render_prompt(tok, r["prompt"]), "completion": r["completion"],
+                                      "label": bool(r["outcome_label"])} for r in rows])
+    theirs_trainer = trl.KTOTrainer(
+        model=AutoModelForCausalLM.from_pretrained(dirs[0], dtype=torch.float64),
+        args=trl.KTOConfig(output_dir=str(root / "trl_lora"), per_device_train_batch_size=B, beta=0.1, use_cpu=True,
+                           report_to="none", max_length=None, bf16=False),
+        train_dataset=ds, processing_class=tok, peft_config=lora(init_random))
+    theirs_batch = next(iter(theirs_trainer.get_train_dataloader()))
+    theirs_trainer.model.train()
+    theirs_loss = float(theirs_trainer.compute_loss(theirs_trainer.model, theirs_batch).detach())
+    theirs = {k: theirs_trainer._metrics["train"][k][-1] for k in ("kl", "rewards/chosen", "rewards/rejected")}
+
+    args = StepKTOConfig(output_dir=str(root / "ours_lora"), per_device_train_batch_size=B, alpha=0.0, beta=0.1,
+                         use_cpu=True, report_to="none", kl_pairing="roll", ref_cache_dir=str(root / "no_cache"))
+    ours_trainer = StepKTOTrainer(AutoModelForCausalLM.from_pretrained(dirs[0], dtype=torch.float64), args,
+                                  load_labeled(data), tok, peft_config=lora(init_random))
+    assert ours_trainer.lora and ours_trainer.ref_stats is None and not (root / "no_cache").exists()  # no precompute
+    adapters = lambda m: {k: v for k, v in m.state_dict().items() if "lora_" in k}  # noqa: E731
+    theirs_w = adapters(theirs_trainer.model)
+    assert adapters(ours_trainer.model).keys() == theirs_w.keys()  # same layers adapted
+    ours_trainer.model.load_state_dict(theirs_w, strict=False)  # same (random) adapter weights on both sides
+    batch = ours_trainer.data_collator([ours_trainer.train_dataset[i] for i in range(B)])
+    ours_trainer.model.train()
+    ours_loss = float(ours_trainer.compute_loss(ours_trainer.model, batch))
+    ours = {k: ours_trainer._metrics[f"train/{k}"][-1] for k in ("kl", "rewards/chosen", "rewards/rejected")}
+    if init_random:
+        assert abs(theirs["rewards/chosen"]) > 1e-3  # the adapter really moved the policy off the reference
+    assert ours_loss == pytest.approx(theirs_loss, abs=1e-5)
+    for key in theirs:
+        assert ours[key] == pytest.approx(theirs[key], abs=1e-5), key
