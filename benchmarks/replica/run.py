@@ -1,0 +1,280 @@
+"""The Step-KTO replica on CPU: M0 → M1 → M2, KTO (α = 0) beside Step-KTO (α = 1), with the product's commands.
+
+    python benchmarks/replica/run.py            # full: 2 rounds, 200 held-out problems
+    python benchmarks/replica/run.py --quick    # 1 round, fewer problems; last stdout line is a JSON summary
+
+Stages (each skipped when its output exists, so a rerun continues):
+  1. data     seeded word problems (problems.py) → OUT/data: warm-up, training pool, validation, held-out
+              test, and task YAMLs for the last three
+  2. M0       SmolLM2-135M-Instruct after a short supervised warm-up (warmup.py) → OUT/m0-...;
+              evaluated on the validation split (the split the warm-up length was chosen on)
+  3. loop     per round r and arm: `stepkto-train iterate --config OUT/<arm>/recipe.yaml` with `rounds: r`
+              (iterate lets `rounds` grow between reruns, so the arms advance round by round). Both arms start
+              from the same M0 with the same seeds, so round 0's evaluation and round 1's labeled samples are
+              identical: the second arm's run folder gets copies of them (and a state.json saying so)
+              instead of recomputing them.
+  4. compare  `stepkto-eval compare` of each arm's last round against M0 on the held-out set (exact McNemar)
+  5. results  RESULTS/replica{-quick}.json, .md (rounds table) and .png (pass@1 and flawed-step rate)
+
+Held-out evaluation is greedy (pass@1 = avg@1 there); the labeling stage samples n per training problem at
+temperature 0.8, and its accuracy is reported as the training pool's avg@n of the model that sampled it.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+sys.path.insert(0, str(HERE))
+
+from problems import write_splits  # noqa: E402
+from warmup import WarmupConfig, warm_up  # noqa: E402
+
+ARMS = {"kto": 0.0, "stepkto": 1.0}  # arm -> α
+
+
+@dataclass
+class Plan:
+    sizes: dict[str, int]  # generated rows per split (the same seeded files in both modes)
+    train_problems: int  # training-pool problems labeled per round
+    test_problems: int  # held-out problems evaluated
+    valid_problems: int  # validation problems M0 is evaluated on
+    rounds: int
+    n: int = 4  # samples per training problem
+    max_tokens: int = 128
+    warmup_steps: int = 30
+    warmup_lr: float = 3e-4
+    seed: int = 0
+    train: dict = field(default_factory=lambda: {
+        "use_cpu": True, "beta": 0.1, "auto_weights": True, "learning_rate": 5.0e-6,
+        "per_device_train_batch_size": 8, "gradient_accumulation_steps": 1, "num_train_epochs": 1,
+        "max_length": 384, "logging_steps": 4, "save_strategy": "no", "report_to": "none", "seed": 0,
+    })
+
+
+SIZES = {"warmup": 1500, "train": 200, "valid": 100, "test": 200}
+FULL = Plan(sizes=SIZES, train_problems=48, test_problems=200, valid_problems=100, rounds=2)
+QUICK = Plan(sizes=SIZES, train_problems=16, test_problems=60, valid_problems=0, rounds=1)
+
+
+def sh(cmd: list[str], log: Path) -> int:
+    """Run one product command, its output appended to `log` (the experiment's stdout stays for the summary)."""
+    with open(log, "a") as fh:
+        fh.write(f"\n$ {' '.join(cmd)}\n")
+        fh.flush()
+        return subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=REPO).returncode
+
+
+def recipe(plan: Plan, out: Path, arm: str, m0: Path, data: dict[str, Path], rounds: int) -> dict:
+    return {
+        "run_dir": str(out / arm), "model": str(m0), "rounds": rounds,
+        "label": {"problems": str(data["train"]), "judge": "arith", "backend": "hf", "n": plan.n,
+                  "temperature": 0.8, "max_tokens": plan.max_tokens, "limit": plan.train_problems,
+                  "batch_size": 64, "seed": plan.seed},
+        "eval": {"tasks": str(data["test"]), "backend": "hf", "max_tokens": plan.max_tokens,
+                 "limit": plan.test_problems, "audit": "arith", "batch_size": 64, "seed": plan.seed},
+        "train": {**plan.train, "alpha": ARMS[arm], "ref_cache_dir": str(out / arm / "refcache")},
+    }
+
+
+def share_first_round(src: Path, dst: Path, identity: dict) -> None:
+    """Give arm `dst` the first arm's round-0 evaluation and round-1 samples (identical inputs and seeds)."""
+    if (dst / "state.json").is_file():
+        return
+    for stage in ("round_0/eval", "round_1/label"):
+        shutil.copytree(src / stage, dst / stage)
+    dst.mkdir(parents=True, exist_ok=True)
+    (dst / "state.json").write_text(json.dumps({"recipe": identity, "done": ["round_0/eval", "round_1/label"]}))
+
+
+def metrics_of(eval_dir: Path) -> dict:
+    task = next(iter(json.loads((eval_dir / "metrics.json").read_text())["tasks"].values()))
+    pass1, flawed = task["metrics"]["pass@1"], task.get("flawed_step_rate") or {}
+    return {"pass1": pass1["value"], "pass1_ci": [pass1["ci_low"], pass1["ci_high"]],
+            "flawed": flawed.get("value"), "flawed_ci": [flawed.get("ci_low"), flawed.get("ci_high")],
+            "flawed_counts": {k: v for k, v in flawed.items() if k.startswith("n_")}}
+
+
+def label_counts(label_dir: Path) -> dict:
+    s = json.loads((label_dir / "summary.json").read_text())
+    return {"rows": s["n_rows"], "outcomes": s["outcomes"], "steps": s["steps"], "verdicts": s["verdicts"],
+            "correct_but_flawed": s["correct_but_flawed"], "truncated": s["truncated"]}
+
+
+def train_pool_accuracy(label_dir: Path) -> float | None:
+    """avg@n of the sampling model on the training pool (all samples, before dedup)."""
+    ok = total = 0
+    for line in (label_dir / "samples.jsonl").read_text().splitlines():
+        if line.strip():
+            rec = json.loads(line)
+            total += 1
+            ok += bool((rec.get("grade") or {}).get("correct"))
+    return ok / total if total else None
+
+
+def compare_arm(out: Path, arm: str, last: int, log: Path) -> dict:
+    report = out / arm / f"compare_m0_m{last}.json"
+    sh([sys.executable, "-m", "stepkto_eval.cli", "compare", "--baseline", str(out / arm / "round_0" / "eval"),
+        "--run", str(out / arm / f"round_{last}" / "eval"), "--json", str(report)], log)
+    return json.loads(report.read_text())[0]
+
+
+def collect(plan: Plan, out: Path, rounds_done: int, log: Path) -> dict:
+    arms: dict[str, dict] = {}
+    for arm in ARMS:
+        rounds = []
+        for k in range(rounds_done + 1):
+            folder = out / arm / f"round_{k}"
+            if not (folder / "eval" / "metrics.json").is_file():
+                break
+            row = {"round": k, **metrics_of(folder / "eval")}
+            if k:
+                row["labels"] = label_counts(folder / "label")
+                row["train_pool_avg_at_n"] = train_pool_accuracy(folder / "label")
+                summary = folder / "model" / "stepkto_train.json"
+                if summary.is_file():
+                    row["train_loss"] = json.loads(summary.read_text())["metrics"].get("train_loss")
+            rounds.append(row)
+        last = len(rounds) - 1
+        arms[arm] = {"alpha": ARMS[arm], "rounds": rounds,
+                     "compare_m0_vs_last": compare_arm(out, arm, last, log) if last > 0 else None}
+    return arms
+
+
+def write_outputs(results: dict, stem: Path) -> None:
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    stem.with_suffix(".json").write_text(json.dumps(results, indent=1))
+    stem.with_suffix(".md").write_text(rounds_table(results))
+    plot(results, stem.with_suffix(".png"))
+
+
+def _pct(v: float | None) -> str:
+    return "–" if v is None else f"{100 * v:.1f}"
+
+
+def _ci(ci: list) -> str:
+    return "" if None in ci else f" [{_pct(ci[0])}, {_pct(ci[1])}]"
+
+
+def rounds_table(results: dict) -> str:
+    lines = ["| arm | round | held-out pass@1 % [95% CI] | flawed-step rate among correct % [95% CI] | "
+             "train-pool avg@n % | labeled rows (desirable / undesirable) | step labels (right / wrong / unjudged) |",
+             "|---|---|---|---|---|---|---|"]
+    for arm, entry in results["arms"].items():
+        for r in entry["rounds"]:
+            lab = r.get("labels")
+            rows = f"{lab['outcomes']['desirable']} / {lab['outcomes']['undesirable']}" if lab else ""
+            steps = " / ".join(str(lab["steps"].get(k, "")) for k in ("right", "wrong", "unjudged")) if lab else ""
+            lines.append(f"| {arm} (α={entry['alpha']:g}) | M{r['round']} | {_pct(r['pass1'])}{_ci(r['pass1_ci'])} | "
+                         f"{_pct(r['flawed'])}{_ci(r['flawed_ci'])} | {_pct(r.get('train_pool_avg_at_n'))} | "
+                         f"{rows} | {steps} |")
+    for arm, entry in results["arms"].items():
+        c = entry["compare_m0_vs_last"]
+        if c:
+            lines.append(f"\n{arm}: M{len(entry['rounds']) - 1} − M0 on held-out pass@1 = {100 * c['difference']:+.1f} points "
+                         f"[{100 * c['ci_low']:+.1f}, {100 * c['ci_high']:+.1f}], {c['test']} p = {c['p_value']:.4f} "
+                         f"(discordant {c['discordant']})")
+    return "\n".join(lines) + "\n"
+
+
+def plot(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+    for (arm, entry), color in zip(results["arms"].items(), ("tab:blue", "tab:red"), strict=True):
+        rounds = entry["rounds"]
+        for ax, key in zip(axes, ("pass1", "flawed"), strict=True):
+            pts = [(r["round"], r[key], r[f"{key}_ci"]) for r in rounds if r[key] is not None]
+            if not pts:
+                continue
+            xs = [p[0] + (0.04 if arm == "stepkto" else -0.04) for p in pts]
+            ys = [100 * p[1] for p in pts]
+            err = [[100 * (p[1] - p[2][0]) for p in pts], [100 * (p[2][1] - p[1]) for p in pts]]
+            ax.errorbar(xs, ys, yerr=err, marker="o", capsize=3, color=color, label=f"{arm} (α={entry['alpha']:g})")
+    axes[0].set_title("held-out pass@1 (greedy), %")
+    axes[1].set_title("flawed-step rate among correct, %")
+    for ax in axes:
+        ax.set_xlabel("round (M_k)")
+        ax.set_xticks(range(max(len(e["rounds"]) for e in results["arms"].values())))
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="one round on fewer problems (about 15 minutes)")
+    parser.add_argument("--out", type=Path, default=None, help="work folder (default runs/replica[-quick])")
+    parser.add_argument("--results", type=Path, default=REPO / "leaderboards" / "replica",
+                        help="folder for the results JSON, table and plot (default leaderboards/replica)")
+    parser.add_argument("--base-model", default=str(REPO / ".cache" / "models" / "smollm2-135m-instruct"),
+                        help="SmolLM2-135M-Instruct folder (tests/helpers/smollm2.py builds it from the wheel)")
+    parser.add_argument("--data-only", action="store_true", help="stop after writing the data and task files")
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    out = (args.out or REPO / "runs" / ("replica-quick" if args.quick else "replica")).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    log = out / "commands.log"
+    t0 = time.time()
+
+    data = write_splits(out / "data", plan.sizes, seed=plan.seed, max_tokens=plan.max_tokens)
+    if args.data_only:
+        print(json.dumps({k: str(v) for k, v in data.items()}))
+        return 0
+    m0 = warm_up(WarmupConfig(base_model=args.base_model, data=data["warmup"],
+                              output_dir=out / f"m0-warmup{plan.warmup_steps}-lr{plan.warmup_lr:g}",
+                              max_steps=plan.warmup_steps, learning_rate=plan.warmup_lr, seed=plan.seed))
+    print(f"[replica] M0 ready ({time.time() - t0:.0f}s): {m0}", file=sys.stderr, flush=True)
+    valid = None
+    if plan.valid_problems:
+        vdir = out / "m0_valid"
+        if sh([sys.executable, "-m", "stepkto_eval.cli", "eval", "--model", str(m0), "--tasks", str(data["valid"]),
+               "--backend", "hf", "--max-tokens", str(plan.max_tokens), "--limit", str(plan.valid_problems),
+               "--audit", "arith", "--batch-size", "64", "--output-dir", str(vdir)], log) == 0:
+            valid = metrics_of(vdir)
+            print(f"[replica] M0 validation pass@1 {valid['pass1']:.3f}", file=sys.stderr, flush=True)
+
+    first = next(iter(ARMS))
+    rounds_done = 0
+    for r in range(1, plan.rounds + 1):
+        for arm in ARMS:
+            spec = recipe(plan, out, arm, m0, data, r)
+            path = out / f"recipe_{arm}.yaml"
+            path.write_text(yaml.safe_dump(spec, sort_keys=False))
+            if arm != first and r == 1:
+                identity = {k: spec[k] for k in ("model", "label", "train", "eval")}
+                share_first_round(out / first, out / arm, json.loads(json.dumps(identity)))
+            code = sh([sys.executable, "-m", "stepkto_train.cli", "iterate", "--config", str(path)], log)
+            print(f"[replica] round {r} {arm}: exit {code} ({time.time() - t0:.0f}s)", file=sys.stderr, flush=True)
+            if code != 0:
+                print(f"[replica] stopped: see {log}", file=sys.stderr)
+                return code
+        rounds_done = r
+
+    results = {"mode": "quick" if args.quick else "full", "plan": asdict(plan), "m0": str(m0.name),
+               "m0_validation": valid, "arms": collect(plan, out, rounds_done, log),
+               "wall_seconds": round(time.time() - t0, 1)}
+    write_outputs(results, args.results / ("replica-quick" if args.quick else "replica"))
+    step_cmp = results["arms"]["stepkto"]["compare_m0_vs_last"]
+    print(json.dumps({"arms": {arm: {"pass1": [r["pass1"] for r in e["rounds"]],
+                                     "flawed": [r["flawed"] for r in e["rounds"]]}
+                               for arm, e in results["arms"].items()},
+                      "p_stepkto_m0_vs_last": step_cmp["p_value"] if step_cmp else None}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
