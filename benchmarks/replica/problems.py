@@ -109,7 +109,7 @@ def task_yaml(split: str, max_tokens: int) -> str:
         "  solution: solution",
         "  meta: [n_ops]",
         "prompt:",
-        "  placement: user",
+        "  placement: system",  # the instruction replaces the chat template's default system turn (shorter prompt)
         f"  instruction: {json.dumps(INSTRUCTION)}",
         "generation:",
         f"  max_tokens: {max_tokens}",

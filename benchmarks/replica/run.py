@@ -6,7 +6,7 @@
 Stages (each skipped when its output exists, so a rerun continues):
   1. data     seeded word problems (problems.py) → OUT/data: warm-up, training pool, validation, held-out
               test, and task YAMLs for the last three
-  2. M0       SmolLM2-135M-Instruct after a short supervised warm-up (warmup.py) → OUT/m0-...;
+  2. M0       SmolLM2-135M-Instruct after a short supervised warm-up (warmup.py) → runs/replica-m0/...;
               evaluated on the validation split (the split the warm-up length was chosen on)
   3. loop     per round r and arm: `stepkto-train iterate --config OUT/<arm>/recipe.yaml` with `rounds: r`
               (iterate lets `rounds` grow between reruns, so the arms advance round by round). Both arms start
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -51,19 +52,20 @@ class Plan:
     rounds: int
     n: int = 4  # samples per training problem
     max_tokens: int = 128
-    warmup_steps: int = 30
+    warmup_steps: int = 20
     warmup_lr: float = 3e-4
     seed: int = 0
     train: dict = field(default_factory=lambda: {
-        "use_cpu": True, "beta": 0.1, "auto_weights": True, "learning_rate": 5.0e-6,
-        "per_device_train_batch_size": 8, "gradient_accumulation_steps": 1, "num_train_epochs": 1,
+        "use_cpu": True, "beta": 0.1, "auto_weights": True, "learning_rate": 2.0e-5,
+        "per_device_train_batch_size": 4, "gradient_accumulation_steps": 1, "num_train_epochs": 1,
         "max_length": 384, "logging_steps": 4, "save_strategy": "no", "report_to": "none", "seed": 0,
     })
 
 
 SIZES = {"warmup": 1500, "train": 200, "valid": 100, "test": 200}
-FULL = Plan(sizes=SIZES, train_problems=48, test_problems=200, valid_problems=100, rounds=2)
-QUICK = Plan(sizes=SIZES, train_problems=16, test_problems=60, valid_problems=0, rounds=1)
+# Sized for the shared 2-core box (a training step on 4 rows takes ~1 min there under load).
+FULL = Plan(sizes=SIZES, train_problems=16, test_problems=200, valid_problems=60, rounds=2)
+QUICK = Plan(sizes=SIZES, train_problems=8, test_problems=40, valid_problems=0, rounds=1)
 
 
 def sh(cmd: list[str], log: Path) -> int:
@@ -222,9 +224,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="folder for the results JSON, table and plot (default leaderboards/replica)")
     parser.add_argument("--base-model", default=str(REPO / ".cache" / "models" / "smollm2-135m-instruct"),
                         help="SmolLM2-135M-Instruct folder (tests/helpers/smollm2.py builds it from the wheel)")
+    parser.add_argument("--m0-cache", type=Path, default=REPO / "runs" / "replica-m0",
+                        help="folder of warmed-up M0 models, shared by the quick and the full mode")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="OMP/MKL threads of every stage (on a shared, oversubscribed box 1 wastes least)")
     parser.add_argument("--data-only", action="store_true", help="stop after writing the data and task files")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
+    if args.threads:
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = str(args.threads)  # inherited by every stage's subprocess
     out = (args.out or REPO / "runs" / ("replica-quick" if args.quick else "replica")).resolve()
     out.mkdir(parents=True, exist_ok=True)
     log = out / "commands.log"
@@ -235,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({k: str(v) for k, v in data.items()}))
         return 0
     m0 = warm_up(WarmupConfig(base_model=args.base_model, data=data["warmup"],
-                              output_dir=out / f"m0-warmup{plan.warmup_steps}-lr{plan.warmup_lr:g}",
+                              output_dir=args.m0_cache / f"warmup{plan.warmup_steps}-lr{plan.warmup_lr:g}-seed{plan.seed}",
                               max_steps=plan.warmup_steps, learning_rate=plan.warmup_lr, seed=plan.seed))
     print(f"[replica] M0 ready ({time.time() - t0:.0f}s): {m0}", file=sys.stderr, flush=True)
     valid = None

@@ -6,8 +6,8 @@ supervised fine-tuning (transformers `Trainer`) on the generator's `warmup` spli
 steps are arithmetic claims, disjoint by text from every evaluated problem — teaches the format; the
 number of steps is the knob that puts M0's accuracy in the middle (chosen on the validation split).
 
-The prompt is rendered exactly as the eval backends render it (the task's instruction + problem in one user
-turn, the tokenizer's chat template with the generation prompt), and the loss covers the solution tokens
+The prompt is rendered exactly as the eval backends render it (the task's instruction as the system turn,
+the problem as the user turn, the tokenizer's chat template with the generation prompt), and the loss covers the solution tokens
 and the closing EOS only.
 """
 from __future__ import annotations
@@ -32,8 +32,8 @@ class WarmupConfig:
 
 
 def _encode(tokenizer, problem: str, solution: str) -> dict:
-    # Same rendering as stepkto_eval.prompts.build_messages (placement: user) + backends/hf.py render().
-    messages = [{"role": "user", "content": f"{INSTRUCTION}\n\n{problem}"}]
+    # Same rendering as stepkto_eval.prompts.build_messages (placement: system) + backends/hf.py render().
+    messages = [{"role": "system", "content": INSTRUCTION}, {"role": "user", "content": problem}]
     prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     p_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
     c_ids = tokenizer(solution, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
