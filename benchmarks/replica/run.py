@@ -8,11 +8,10 @@ Stages (each skipped when its output exists, so a rerun continues):
               test, and task YAMLs for the last three
   2. M0       SmolLM2-135M-Instruct after a short supervised warm-up (warmup.py) → runs/replica-m0/...;
               evaluated on the validation split (the split the warm-up length was chosen on)
-  3. loop     per round r and arm: `stepkto-train iterate --config OUT/<arm>/recipe.yaml` with `rounds: r`
-              (iterate lets `rounds` grow between reruns, so the arms advance round by round). Both arms start
-              from the same M0 with the same seeds, so round 0's evaluation and round 1's labeled samples are
-              identical: the second arm's run folder gets copies of them (and a state.json saying so)
-              instead of recomputing them.
+  3. loop     both arms start from the same M0 with the same seeds, so round 0's evaluation and round 1's
+              labeled samples are identical: they run once (the commands `iterate` would run, side by side)
+              and every arm's run folder records them as done (copies + state.json). Then each arm runs
+              `stepkto-train iterate --config OUT/recipe_<arm>.yaml`, the two arms side by side.
   4. compare  `stepkto-eval compare` of each arm's last round against M0 on the held-out set (exact McNemar)
   5. results  RESULTS/replica{-quick}.json, .md (rounds table) and .png (pass@1 and flawed-step rate)
 
@@ -28,7 +27,7 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -51,7 +50,7 @@ class Plan:
     valid_problems: int  # validation problems M0 is evaluated on
     rounds: int
     n: int = 4  # samples per training problem
-    max_tokens: int = 128
+    max_tokens: int = 96
     warmup_steps: int = 20
     warmup_lr: float = 3e-4
     seed: int = 0
@@ -64,7 +63,7 @@ class Plan:
 
 SIZES = {"warmup": 1500, "train": 200, "valid": 100, "test": 200}
 # Sized for the shared 2-core box (a training step on 4 rows takes ~1 min there under load).
-FULL = Plan(sizes=SIZES, train_problems=16, test_problems=200, valid_problems=60, rounds=2)
+FULL = Plan(sizes=SIZES, train_problems=16, test_problems=200, valid_problems=0, rounds=2)
 QUICK = Plan(sizes=SIZES, train_problems=8, test_problems=40, valid_problems=0, rounds=1)
 
 
@@ -88,14 +87,50 @@ def recipe(plan: Plan, out: Path, arm: str, m0: Path, data: dict[str, Path], rou
     }
 
 
-def share_first_round(src: Path, dst: Path, identity: dict) -> None:
-    """Give arm `dst` the first arm's round-0 evaluation and round-1 samples (identical inputs and seeds)."""
-    if (dst / "state.json").is_file():
-        return
-    for stage in ("round_0/eval", "round_1/label"):
-        shutil.copytree(src / stage, dst / stage)
-    dst.mkdir(parents=True, exist_ok=True)
-    (dst / "state.json").write_text(json.dumps({"recipe": identity, "done": ["round_0/eval", "round_1/label"]}))
+def run_parallel(jobs: list[tuple[list[str], Path]]) -> list[int]:
+    """Run independent product commands side by side, each logging to its own file. Each gets its own
+    session: with the kernel's autogroup scheduling a session is the unit of CPU sharing, so two arms in one
+    session would split one share of a busy shared box instead of running side by side."""
+    procs = []
+    for cmd, log in jobs:
+        fh = open(log, "a")
+        fh.write(f"\n$ {' '.join(cmd)}\n")
+        fh.flush()
+        procs.append((subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True), fh))
+    codes = []
+    for proc, fh in procs:
+        codes.append(proc.wait())
+        fh.close()
+    return codes
+
+
+SHARED = ("round_0/eval", "round_1/label")  # identical in both arms: same M0, same seeds, same options
+
+
+def run_shared_stages(loops: dict) -> int:
+    """Round 0's evaluation and round 1's samples, computed once (side by side) with the exact commands
+    `iterate` would run, then recorded as done in every arm's state.json (the other arms get copies)."""
+    first, *others = loops.values()
+    state = first.load_state()
+    commands = dict(first.stages())
+    todo = [name for name in SHARED if name not in state["done"]]
+    root = first.recipe.run_dir
+    root.mkdir(parents=True, exist_ok=True)
+    codes = run_parallel([(commands[name], root / f"{name.replace('/', '_')}.log") for name in todo])
+    if any(codes):
+        return max(codes)
+    state["done"] += todo
+    first.save_state(state)
+    for loop in others:
+        other = loop.load_state()
+        for name in SHARED:
+            if name not in other["done"]:
+                shutil.rmtree(loop.recipe.run_dir / name, ignore_errors=True)
+                shutil.copytree(root / name, loop.recipe.run_dir / name)
+                other["done"].append(name)
+        loop.recipe.run_dir.mkdir(parents=True, exist_ok=True)
+        loop.save_state(other)
+    return 0
 
 
 def metrics_of(eval_dir: Path) -> dict:
@@ -228,9 +263,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="folder of warmed-up M0 models, shared by the quick and the full mode")
     parser.add_argument("--threads", type=int, default=None,
                         help="OMP/MKL threads of every stage (on a shared, oversubscribed box 1 wastes least)")
+    parser.add_argument("--m0", default=None, help="use this model folder as M0 instead of the warm-up")
+    parser.add_argument("--train-problems", type=int, default=None, help="override the plan's training problems")
+    parser.add_argument("--test-problems", type=int, default=None, help="override the plan's held-out problems")
+    parser.add_argument("--n", type=int, default=None, help="override the plan's samples per training problem")
     parser.add_argument("--data-only", action="store_true", help="stop after writing the data and task files")
     args = parser.parse_args(argv)
-    plan = QUICK if args.quick else FULL
+    plan = replace(QUICK if args.quick else FULL)
+    for name in ("train_problems", "test_problems", "n"):
+        if getattr(args, name) is not None:
+            setattr(plan, name, getattr(args, name))
     if args.threads:
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[var] = str(args.threads)  # inherited by every stage's subprocess
@@ -243,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.data_only:
         print(json.dumps({k: str(v) for k, v in data.items()}))
         return 0
-    m0 = warm_up(WarmupConfig(base_model=args.base_model, data=data["warmup"],
+    m0 = Path(args.m0).resolve() if args.m0 else warm_up(WarmupConfig(base_model=args.base_model, data=data["warmup"],
                               output_dir=args.m0_cache / f"warmup{plan.warmup_steps}-lr{plan.warmup_lr:g}-seed{plan.seed}",
                               max_steps=plan.warmup_steps, learning_rate=plan.warmup_lr, seed=plan.seed))
     print(f"[replica] M0 ready ({time.time() - t0:.0f}s): {m0}", file=sys.stderr, flush=True)
@@ -256,22 +298,23 @@ def main(argv: list[str] | None = None) -> int:
             valid = metrics_of(vdir)
             print(f"[replica] M0 validation pass@1 {valid['pass1']:.3f}", file=sys.stderr, flush=True)
 
-    first = next(iter(ARMS))
-    rounds_done = 0
-    for r in range(1, plan.rounds + 1):
-        for arm in ARMS:
-            spec = recipe(plan, out, arm, m0, data, r)
-            path = out / f"recipe_{arm}.yaml"
-            path.write_text(yaml.safe_dump(spec, sort_keys=False))
-            if arm != first and r == 1:
-                identity = {k: spec[k] for k in ("model", "label", "train", "eval")}
-                share_first_round(out / first, out / arm, json.loads(json.dumps(identity)))
-            code = sh([sys.executable, "-m", "stepkto_train.cli", "iterate", "--config", str(path)], log)
-            print(f"[replica] round {r} {arm}: exit {code} ({time.time() - t0:.0f}s)", file=sys.stderr, flush=True)
-            if code != 0:
-                print(f"[replica] stopped: see {log}", file=sys.stderr)
-                return code
-        rounds_done = r
+    from stepkto_train.iterate import Loop, Recipe
+
+    loops = {}
+    for arm in ARMS:
+        path = out / f"recipe_{arm}.yaml"
+        path.write_text(yaml.safe_dump(recipe(plan, out, arm, m0, data, plan.rounds), sort_keys=False))
+        loops[arm] = Loop(Recipe.load(path))
+    code = run_shared_stages(loops)
+    print(f"[replica] shared stages (M0 eval, round-1 samples): exit {code} ({time.time() - t0:.0f}s)",
+          file=sys.stderr, flush=True)
+    if code:
+        return code
+    codes = run_parallel([([sys.executable, "-m", "stepkto_train.cli", "iterate", "--config", str(out / f"recipe_{arm}.yaml")],
+                           out / f"{arm}.log") for arm in ARMS])
+    print(f"[replica] arms {dict(zip(ARMS, codes, strict=True))} ({time.time() - t0:.0f}s)", file=sys.stderr, flush=True)
+    rounds_done = min(sum(1 for k in range(1, plan.rounds + 1) if (out / arm / f"round_{k}" / "eval" / "metrics.json").is_file())
+                      for arm in ARMS)
 
     results = {"mode": "quick" if args.quick else "full", "plan": asdict(plan), "m0": str(m0.name),
                "m0_validation": valid, "arms": collect(plan, out, rounds_done, log),
