@@ -63,8 +63,8 @@ class Plan:
 
 SIZES = {"warmup": 1500, "train": 200, "valid": 100, "test": 200}
 # Sized for the shared 2-core box (a training step on 4 rows takes ~1 min there under load).
-FULL = Plan(sizes=SIZES, train_problems=16, test_problems=200, valid_problems=0, rounds=2)
-QUICK = Plan(sizes=SIZES, train_problems=8, test_problems=40, valid_problems=0, rounds=1)
+FULL = Plan(sizes=SIZES, train_problems=8, test_problems=200, valid_problems=0, rounds=2)
+QUICK = Plan(sizes=SIZES, train_problems=4, test_problems=40, valid_problems=0, rounds=1)
 
 
 def sh(cmd: list[str], log: Path) -> int:
@@ -82,7 +82,7 @@ def recipe(plan: Plan, out: Path, arm: str, m0: Path, data: dict[str, Path], rou
                   "temperature": 0.8, "max_tokens": plan.max_tokens, "limit": plan.train_problems,
                   "batch_size": 64, "seed": plan.seed},
         "eval": {"tasks": str(data["test"]), "backend": "hf", "max_tokens": plan.max_tokens,
-                 "limit": plan.test_problems, "audit": "arith", "batch_size": 64, "seed": plan.seed},
+                 "limit": plan.test_problems, "audit": "arith", "batch_size": 100, "seed": plan.seed},
         "train": {**plan.train, "alpha": ARMS[arm], "ref_cache_dir": str(out / arm / "refcache")},
     }
 
@@ -245,7 +245,8 @@ def plot(results: dict, path: Path) -> None:
     for ax in axes:
         ax.set_xlabel("round (M_k)")
         ax.set_xticks(range(max(len(e["rounds"]) for e in results["arms"].values())))
-        ax.legend(fontsize=8)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
