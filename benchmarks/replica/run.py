@@ -23,11 +23,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
+from fractions import Fraction
 from pathlib import Path
 
 import yaml
@@ -158,6 +160,44 @@ def train_pool_accuracy(label_dir: Path) -> float | None:
     return ok / total if total else None
 
 
+_CLAIM = re.compile(r"(-?\d+)\s*([-+*/x×])\s*(\d+)\s*=\s*(-?\d+)(?![\d.])")
+
+
+def independent_verdict(step: str) -> int | None:
+    """A second, deliberately simple reader of this task's step format: 1 if every `a op b = c` in the step
+    is true, 0 if one is false, None if the step has no such claim. Used to measure how exact the `arith`
+    judge's labels are on this task (steps without a claim are counted apart)."""
+    claims = _CLAIM.findall(step)
+    if not claims:
+        return None
+    ops = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "x": lambda a, b: a * b,
+           "×": lambda a, b: a * b, "/": lambda a, b: Fraction(a, b) if b else None}
+    return int(all(ops[op](int(a), int(b)) == int(c) for a, op, b, c in claims))
+
+
+def label_check(label_dir: Path) -> dict:
+    """Agreement of the exported step labels with `independent_verdict`, over judged steps."""
+    counts = {"agree": 0, "judge_1_regex_0": 0, "judge_0_regex_1": 0, "no_claim_judged": 0, "unjudged": 0}
+    examples: list[dict] = []
+    for line in (label_dir / "labeled.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        for step, label in zip(row["steps"], row["step_labels"], strict=True):
+            if label is None:
+                counts["unjudged"] += 1
+                continue
+            mine = independent_verdict(step)
+            if mine is None:
+                counts["no_claim_judged"] += 1
+            elif mine == label:
+                counts["agree"] += 1
+            else:
+                key = "judge_1_regex_0" if label == 1 else "judge_0_regex_1"
+                counts[key] += 1
+                if len(examples) < 10:
+                    examples.append({"step": step, "judge": label, "regex": mine})
+    return {**counts, "disagreements": examples}
+
+
 def compare_arm(out: Path, arm: str, last: int, log: Path) -> dict:
     report = out / arm / f"compare_m0_m{last}.json"
     sh([sys.executable, "-m", "stepkto_eval.cli", "compare", "--baseline", str(out / arm / "round_0" / "eval"),
@@ -165,11 +205,11 @@ def compare_arm(out: Path, arm: str, last: int, log: Path) -> dict:
     return json.loads(report.read_text())[0]
 
 
-def collect(plan: Plan, out: Path, rounds_done: int, log: Path) -> dict:
+def collect(plan: Plan, out: Path, rounds: int, log: Path) -> dict:
     arms: dict[str, dict] = {}
     for arm in ARMS:
         rounds = []
-        for k in range(rounds_done + 1):
+        for k in range(rounds + 1):
             folder = out / arm / f"round_{k}"
             if not (folder / "eval" / "metrics.json").is_file():
                 break
@@ -177,6 +217,7 @@ def collect(plan: Plan, out: Path, rounds_done: int, log: Path) -> dict:
             if k:
                 row["labels"] = label_counts(folder / "label")
                 row["train_pool_avg_at_n"] = train_pool_accuracy(folder / "label")
+                row["label_check"] = label_check(folder / "label")
                 summary = folder / "model" / "stepkto_train.json"
                 if summary.is_file():
                     row["train_loss"] = json.loads(summary.read_text())["metrics"].get("train_loss")
@@ -268,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-problems", type=int, default=None, help="override the plan's training problems")
     parser.add_argument("--test-problems", type=int, default=None, help="override the plan's held-out problems")
     parser.add_argument("--n", type=int, default=None, help="override the plan's samples per training problem")
+    parser.add_argument("--collect-only", action="store_true",
+                        help="only (re)write the results from the rounds that finished in OUT")
     parser.add_argument("--data-only", action="store_true", help="stop after writing the data and task files")
     args = parser.parse_args(argv)
     plan = replace(QUICK if args.quick else FULL)
@@ -280,24 +323,27 @@ def main(argv: list[str] | None = None) -> int:
     out = (args.out or REPO / "runs" / ("replica-quick" if args.quick else "replica")).resolve()
     out.mkdir(parents=True, exist_ok=True)
     log = out / "commands.log"
-    t0 = time.time()
+    started = out / "started.json"  # the wall time counts from the first launch, across reruns
+    if not started.is_file():
+        started.write_text(json.dumps({"time": time.time()}))
+    t0 = json.loads(started.read_text())["time"]
 
     data = write_splits(out / "data", plan.sizes, seed=plan.seed, max_tokens=plan.max_tokens)
     if args.data_only:
         print(json.dumps({k: str(v) for k, v in data.items()}))
         return 0
+    if args.collect_only:
+        return finish(args, plan, out, log, t0, m0_name=None)
     m0 = Path(args.m0).resolve() if args.m0 else warm_up(WarmupConfig(base_model=args.base_model, data=data["warmup"],
                               output_dir=args.m0_cache / f"warmup{plan.warmup_steps}-lr{plan.warmup_lr:g}-seed{plan.seed}",
                               max_steps=plan.warmup_steps, learning_rate=plan.warmup_lr, seed=plan.seed))
     print(f"[replica] M0 ready ({time.time() - t0:.0f}s): {m0}", file=sys.stderr, flush=True)
-    valid = None
     if plan.valid_problems:
         vdir = out / "m0_valid"
         if sh([sys.executable, "-m", "stepkto_eval.cli", "eval", "--model", str(m0), "--tasks", str(data["valid"]),
                "--backend", "hf", "--max-tokens", str(plan.max_tokens), "--limit", str(plan.valid_problems),
                "--audit", "arith", "--batch-size", "64", "--output-dir", str(vdir)], log) == 0:
-            valid = metrics_of(vdir)
-            print(f"[replica] M0 validation pass@1 {valid['pass1']:.3f}", file=sys.stderr, flush=True)
+            print(f"[replica] M0 validation pass@1 {metrics_of(vdir)['pass1']:.3f}", file=sys.stderr, flush=True)
 
     from stepkto_train.iterate import Loop, Recipe
 
@@ -314,12 +360,15 @@ def main(argv: list[str] | None = None) -> int:
     codes = run_parallel([([sys.executable, "-m", "stepkto_train.cli", "iterate", "--config", str(out / f"recipe_{arm}.yaml")],
                            out / f"{arm}.log") for arm in ARMS])
     print(f"[replica] arms {dict(zip(ARMS, codes, strict=True))} ({time.time() - t0:.0f}s)", file=sys.stderr, flush=True)
-    rounds_done = min(sum(1 for k in range(1, plan.rounds + 1) if (out / arm / f"round_{k}" / "eval" / "metrics.json").is_file())
-                      for arm in ARMS)
+    return finish(args, plan, out, log, t0, m0_name=m0.name)
 
-    results = {"mode": "quick" if args.quick else "full", "plan": asdict(plan), "m0": str(m0.name),
-               "m0_validation": valid, "arms": collect(plan, out, rounds_done, log),
-               "wall_seconds": round(time.time() - t0, 1)}
+
+def finish(args: argparse.Namespace, plan: Plan, out: Path, log: Path, t0: float, m0_name: str | None) -> int:
+    """Results of the rounds that finished (each arm up to its last evaluated round), then the summary line."""
+    vdir = out / "m0_valid"
+    results = {"mode": "quick" if args.quick else "full", "plan": asdict(plan), "m0": m0_name,
+               "m0_validation": metrics_of(vdir) if (vdir / "metrics.json").is_file() else None,
+               "arms": collect(plan, out, plan.rounds, log), "wall_seconds": round(time.time() - t0, 1)}
     write_outputs(results, args.results / ("replica-quick" if args.quick else "replica"))
     step_cmp = results["arms"]["stepkto"]["compare_m0_vs_last"]
     print(json.dumps({"arms": {arm: {"pass1": [r["pass1"] for r in e["rounds"]],
