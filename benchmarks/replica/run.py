@@ -205,11 +205,11 @@ def compare_arm(out: Path, arm: str, last: int, log: Path) -> dict:
     return json.loads(report.read_text())[0]
 
 
-def collect(plan: Plan, out: Path, rounds: int, log: Path) -> dict:
+def collect(plan: Plan, out: Path, n_rounds: int, log: Path) -> dict:
     arms: dict[str, dict] = {}
     for arm in ARMS:
         rounds = []
-        for k in range(rounds + 1):
+        for k in range(n_rounds + 1):
             folder = out / arm / f"round_{k}"
             if not (folder / "eval" / "metrics.json").is_file():
                 break
