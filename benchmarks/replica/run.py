@@ -156,7 +156,7 @@ def train_pool_accuracy(label_dir: Path) -> float | None:
         if line.strip():
             rec = json.loads(line)
             total += 1
-            ok += bool((rec.get("grade") or {}).get("correct"))
+            ok += bool(rec.get("correct"))
     return ok / total if total else None
 
 
