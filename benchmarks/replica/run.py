@@ -309,12 +309,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-problems", type=int, default=None, help="override the plan's training problems")
     parser.add_argument("--test-problems", type=int, default=None, help="override the plan's held-out problems")
     parser.add_argument("--n", type=int, default=None, help="override the plan's samples per training problem")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="override the plan's rounds (a finished run grows by the new rounds only)")
     parser.add_argument("--collect-only", action="store_true",
                         help="only (re)write the results from the rounds that finished in OUT")
     parser.add_argument("--data-only", action="store_true", help="stop after writing the data and task files")
     args = parser.parse_args(argv)
     plan = replace(QUICK if args.quick else FULL)
-    for name in ("train_problems", "test_problems", "n"):
+    for name in ("train_problems", "test_problems", "n", "rounds"):
         if getattr(args, name) is not None:
             setattr(plan, name, getattr(args, name))
     if args.threads:
