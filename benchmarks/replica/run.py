@@ -65,7 +65,7 @@ class Plan:
 
 SIZES = {"warmup": 1500, "train": 200, "valid": 100, "test": 200}
 # Sized for the shared 2-core box (a training step on 4 rows takes ~1 min there under load).
-FULL = Plan(sizes=SIZES, train_problems=8, test_problems=200, valid_problems=0, rounds=2)
+FULL = Plan(sizes=SIZES, train_problems=8, test_problems=200, valid_problems=0, rounds=3)
 QUICK = Plan(sizes=SIZES, train_problems=4, test_problems=40, valid_problems=0, rounds=1)
 
 
@@ -205,6 +205,14 @@ def compare_arm(out: Path, arm: str, last: int, log: Path) -> dict:
     return json.loads(report.read_text())[0]
 
 
+def compare_arms(out: Path, last: int, log: Path) -> dict:
+    """Step-KTO's round `last` against KTO's round `last` on the same held-out items (paired)."""
+    report = out / f"compare_kto_vs_stepkto_m{last}.json"
+    sh([sys.executable, "-m", "stepkto_eval.cli", "compare", "--baseline", str(out / "kto" / f"round_{last}" / "eval"),
+        "--run", str(out / "stepkto" / f"round_{last}" / "eval"), "--json", str(report)], log)
+    return json.loads(report.read_text())[0]
+
+
 def collect(plan: Plan, out: Path, n_rounds: int, log: Path) -> dict:
     arms: dict[str, dict] = {}
     for arm in ARMS:
@@ -255,6 +263,11 @@ def rounds_table(results: dict) -> str:
             lines.append(f"| {arm} (α={entry['alpha']:g}) | M{r['round']} | {_pct(r['pass1'])}{_ci(r['pass1_ci'])} | "
                          f"{_pct(r['flawed'])}{_ci(r['flawed_ci'])} | {_pct(r.get('train_pool_avg_at_n'))} | "
                          f"{rows} | {steps} |")
+    arms = results.get("compare_kto_vs_stepkto_last")
+    if arms:
+        lines.append(f"\nstepkto − kto at the last round on held-out pass@1 = {100 * arms['difference']:+.1f} points "
+                     f"[{100 * arms['ci_low']:+.1f}, {100 * arms['ci_high']:+.1f}], {arms['test']} p = "
+                     f"{arms['p_value']:.4f} (discordant {arms['discordant']})")
     for arm, entry in results["arms"].items():
         c = entry["compare_m0_vs_last"]
         if c:
@@ -371,6 +384,8 @@ def finish(args: argparse.Namespace, plan: Plan, out: Path, log: Path, t0: float
     results = {"mode": "quick" if args.quick else "full", "plan": asdict(plan), "m0": m0_name,
                "m0_validation": metrics_of(vdir) if (vdir / "metrics.json").is_file() else None,
                "arms": collect(plan, out, plan.rounds, log), "wall_seconds": round(time.time() - t0, 1)}
+    last = min(len(e["rounds"]) for e in results["arms"].values()) - 1
+    results["compare_kto_vs_stepkto_last"] = compare_arms(out, last, log) if last > 0 else None
     write_outputs(results, args.results / ("replica-quick" if args.quick else "replica"))
     step_cmp = results["arms"]["stepkto"]["compare_m0_vs_last"]
     print(json.dumps({"arms": {arm: {"pass1": [r["pass1"] for r in e["rounds"]],
