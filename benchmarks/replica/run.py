@@ -1,6 +1,6 @@
-"""The Step-KTO replica on CPU: M0 → M1 → M2, KTO (α = 0) beside Step-KTO (α = 1), with the product's commands.
+"""The Step-KTO replica on CPU: M0 → M1 → M2 → M3, KTO (α = 0) beside Step-KTO (α = 1), with the product's commands.
 
-    python benchmarks/replica/run.py            # full: 2 rounds, 200 held-out problems
+    python benchmarks/replica/run.py            # full: 3 rounds, 200 held-out problems
     python benchmarks/replica/run.py --quick    # 1 round, fewer problems; last stdout line is a JSON summary
 
 Stages (each skipped when its output exists, so a rerun continues):
