@@ -96,16 +96,26 @@ def test_watchdog_ends_the_children_of_a_killed_parent():
 # ---------------------------------------------------------------- signals (tiny hf model)
 # The CLI as a subprocess that stops itself (SIGSTOP) after its first durable batch of generations, so the
 # signal lands mid-run at a known point (the tiny model would otherwise finish before any poller reacts).
+# A child inherits an ignored SIGINT: a pytest started in the background by a non-interactive shell (`pytest &`
+# in a script) has SIGINT ignored, as POSIX shells do for asynchronous commands, and so did this child (seen: the
+# SIGINT case then ran on to its second batch, stopped again and hung). A terminal's Ctrl-C reaches a process
+# whose SIGINT is live, which is what this wrapper restores first. It stops only once, after the first durable
+# batch, so an undelivered signal fails the test instead of hanging it.
 STOP_AFTER_FIRST_BATCH = """
 import os, signal, sys
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from stepkto_eval import evaluate
 from stepkto_eval.cli import main
 
 append = evaluate._append_durable
+stopped = []
 
 def append_then_stop(path, records):
     append(path, records)
-    os.kill(os.getpid(), signal.SIGSTOP)
+    if not stopped:
+        stopped.append(True)
+        os.kill(os.getpid(), signal.SIGSTOP)
 
 evaluate._append_durable = append_then_stop
 sys.exit(main(sys.argv[1:]))

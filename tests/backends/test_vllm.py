@@ -97,7 +97,10 @@ def test_describe(engine, smollm2_dir):
 
 def test_data_parallel_replicas_match_one_engine(engine, smollm2_dir):
     """data_parallel_size=2 starts two engine processes, each answering a contiguous shard; per-request
-    seeds make the texts those of the single engine (same vLLM build, same device)."""
+    seeds make the texts those of the single engine given the same shards (same vLLM build, same device).
+    The single engine answers shard by shard because vLLM is not batch-invariant: a greedy token can flip
+    when a request shares its batch with other requests (seen here: "The prime number that I'm referring
+    to" vs "The prime number I'm referring to" when the single engine took all four requests at once)."""
     from stepkto_eval.backends.vllm import VLLMBackend
 
     requests = [ask("g0", "What is 3 + 4?"), ask("s1", "Tell me a fact about cats.", SAMPLED, seed=3),
@@ -109,7 +112,7 @@ def test_data_parallel_replicas_match_one_engine(engine, smollm2_dir):
     finally:
         replicas.close()
     assert all(not p.is_alive() for p in replicas_procs(replicas))
-    want = engine.generate(requests)
+    want = engine.generate(requests[:2]) + engine.generate(requests[2:])  # the two replicas' shards
     assert [c.key for c in got] == [r.key for r in requests]
     assert [(c.text, c.finish_reason) for c in got] == [(c.text, c.finish_reason) for c in want]
     assert info["data_parallel_size"] == 2
