@@ -146,3 +146,25 @@ def test_every_shipped_recipe_option_is_one_the_stages_accept():
     recipe.label["temprature"] = 0.5
     with pytest.raises(ValueError, match=r"round_1/label: `stepkto-eval label` has no option\(s\) \['--temprature'"):
         Loop(recipe).check()
+
+
+def test_recipe_points_its_judge_stages_at_a_fleet_of_servers(tmp_path):
+    """A big judge served by several `vllm serve` replicas: the recipe's judge spec lists their URLs, and every
+    label and audited-eval stage passes that spec on unchanged (the openai backend spreads the requests)."""
+    fleet = "critic:openai:Qwen/QwQ-32B@http://judge-0:8000/v1,http://judge-1:8000/v1"
+    recipe = Recipe.load(demo_recipe(tmp_path, "M0", rounds=2))
+    recipe.label["judge"] = fleet
+    recipe.eval["audit"] = fleet
+    loop = Loop(recipe)
+    loop.check()  # the spec parses as the stages' CLIs parse it
+    plan = dict(loop.stages())
+    for name in ("round_1/label", "round_2/label"):
+        assert plan[name][plan[name].index("--judge") + 1] == fleet
+    for name in ("round_0/eval", "round_1/eval", "round_2/eval"):
+        assert plan[name][plan[name].index("--audit") + 1] == fleet
+    from stepkto_eval.audit.registry import parse_spec
+    from stepkto_eval.backends.openai import split_urls
+
+    (member,) = parse_spec(fleet)
+    assert (member.backend_name, member.model) == ("openai", "Qwen/QwQ-32B")
+    assert split_urls(member.base_url) == ["http://judge-0:8000/v1", "http://judge-1:8000/v1"]
