@@ -170,12 +170,23 @@ def processbench_parts(tasks: dict[str, Any]) -> list[Html]:
     return parts
 
 
+def _identity_line(manifest: dict) -> str:
+    """What the run is: a `score` run has no generation settings, so it names the file it graded, the completions
+    per problem and the checker instead of a settings hash."""
+    if manifest.get("kind") == "score":
+        source = manifest.get("source") or {}
+        n = (manifest.get("sampling") or {}).get("n", "?")
+        return (f"scored file {Path(str(source.get('file', '?'))).name} "
+                f"(sha256 {str(source.get('file_sha256') or '?')[:12]}) · {n} completion(s) per problem · "
+                f"checker {manifest.get('checker_version', '?')}")
+    return f"settings {str(manifest.get('settings_hash') or '?')[:12]} · checker {manifest.get('checker_version', '?')}"
+
+
 def render(run: RunView, sample_cap: int = SAMPLE_CAP) -> str:
     tasks = (run.metrics.get("tasks") or {})
     scored = {name: t for name, t in tasks.items() if isinstance(t, dict) and "metrics" in t}
     manifest = run.manifest
-    subtitle = (f"{run.label} · created {manifest.get('created', '?')} · "
-                f"settings {str(manifest.get('settings_hash') or '?')[:12]}"
+    subtitle = (f"{run.label} · created {manifest.get('created', '?')} · {_identity_line(manifest)}"
                 + (f" · round M{manifest['round']}" if manifest.get("round") is not None else ""))
     body: list[str] = []
     if not tasks:

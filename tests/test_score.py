@@ -103,6 +103,18 @@ def test_single_completion_rows_and_default_fields(tmp_path, capsys):
     assert "pass@1" in capsys.readouterr().out
 
 
+def test_score_report_header_names_the_file_n_and_checker(tmp_path):
+    """A score run has no generation settings: its report.html header says what was graded instead."""
+    from stepkto_eval.grading import CHECKER_VERSION
+
+    path = write(tmp_path, [{"id": "a", "gold": "2", "completions": ["\\boxed{2}", "\\boxed{3}"]}])
+    assert main(["score", str(path), "--output-dir", str(tmp_path / "out")]) == 0
+    page = (tmp_path / "out" / "report.html").read_text()
+    header = page[page.index('<div class="sub">'):].split("</div>", 1)[0]
+    assert f"scored file {path.name}" in header and "2 completion(s) per problem" in header
+    assert f"checker {CHECKER_VERSION}" in header and "settings ?" not in header
+
+
 @pytest.mark.parametrize("rows,fragment", [
     ([{"gold": "1", "completions": ["a"]}, {"completions": ["b"]}], "line 2: field 'gold'"),
     ([{"gold": "1", "completions": ["a", "b"]}, {"gold": "2", "completions": ["c"]}], "line 2: field 'completions' has 1"),
