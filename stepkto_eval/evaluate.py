@@ -296,12 +296,10 @@ def _make_judge(spec: str | None):
     return make_judge(spec)
 
 
-def _generate(work: list[WorkItem], config: EvalConfig, backend: Backend, folder: RunFolder, judge: Any,
-              on_progress: Callable[[int, int], None] | None) -> None:
-    done = 0
+def _generated_batches(work: Sequence[WorkItem], config: EvalConfig,
+                       backend: Backend) -> Iterator[tuple[Sequence[WorkItem], list[dict]]]:
+    """Generate `work` in batches of --batch-size: yields (the batch, one sample record per item)."""
     size = config.batch_size or DEFAULT_BATCH_SIZE.get(backend.name, 16)
-    if on_progress is not None:
-        on_progress(0, len(work))
     for start in range(0, len(work), size):
         batch = work[start:start + size]
         requests = [make_request(item, config, backend.uses_chat) for item in batch]
@@ -309,7 +307,15 @@ def _generate(work: list[WorkItem], config: EvalConfig, backend: Backend, folder
         if len(completions) != len(requests):
             raise RuntimeError(f"backend {backend.name} returned {len(completions)} completions "
                                f"for {len(requests)} requests")
-        records = [make_record(item, req, comp) for item, req, comp in zip(batch, requests, completions, strict=True)]
+        yield batch, [make_record(item, req, comp) for item, req, comp in zip(batch, requests, completions, strict=True)]
+
+
+def _generate(work: list[WorkItem], config: EvalConfig, backend: Backend, folder: RunFolder, judge: Any,
+              on_progress: Callable[[int, int], None] | None) -> None:
+    done = 0
+    if on_progress is not None:
+        on_progress(0, len(work))
+    for batch, records in _generated_batches(work, config, backend):
         if judge is not None:
             audit_records(records, [item.problem for item in batch], judge)
         folder.append_samples(records)
@@ -344,15 +350,7 @@ def generate_then_judge(work: Sequence[WorkItem], config: EvalConfig, backend: B
     if todo:
         with backend_for(config, backend, backend_name, folder) as active:
             folder.commit()  # the manifest is written only once the backend is up
-            size = config.batch_size or DEFAULT_BATCH_SIZE.get(active.name, 16)
-            for start in range(0, len(todo), size):
-                batch = todo[start:start + size]
-                requests = [make_request(item, config, active.uses_chat) for item in batch]
-                completions = active.generate(requests)
-                if len(completions) != len(requests):
-                    raise RuntimeError(f"backend {active.name} returned {len(completions)} completions "
-                                       f"for {len(requests)} requests")
-                records = [make_record(it, rq, c) for it, rq, c in zip(batch, requests, completions, strict=True)]
+            for batch, records in _generated_batches(todo, config, active):
                 _append_durable(staging_path, records)
                 staged.update({(r["task"], r["id"], r["sample_index"]): r for r in records})
                 done += len(batch)
