@@ -140,6 +140,17 @@ def run_train(inputs: TrainInputs, args) -> Path:
     return out
 
 
+def _leave_process_group() -> None:
+    """All ranks leave the process group together once the model is saved. A rank that reaches interpreter exit
+    while a peer's gloo/DeepSpeed threads still talk to it can abort there ("terminate called without an active
+    exception", exit -6; seen once under ZeRO-3 with the precomputed reference on 2 CPU processes)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run a command; SIGINT exits 130 and SIGTERM 143 with one line (stepkto_eval/signals.py)."""
     from stepkto_eval.signals import run_cli
@@ -157,6 +168,7 @@ def _main(argv: list[str] | None = None) -> int:
     if command == "train":
         inputs, args = parse_train_args(rest)
         out = run_train(inputs, args)
+        _leave_process_group()
         if args.process_index == 0:
             print(f"final model: {out}")
         return 0

@@ -95,16 +95,24 @@ def test_describe(engine, smollm2_dir):
     assert info["engine_args"]["max_model_len"] == 2048 and info["model"] == str(smollm2_dir.resolve())
 
 
-def test_data_parallel_replicas_match_one_engine(engine, smollm2_dir):
-    """data_parallel_size=2 starts two engine processes, each answering a contiguous shard; per-request
-    seeds make the texts those of the single engine given the same shards (same vLLM build, same device).
-    The single engine answers shard by shard because vLLM is not batch-invariant: a greedy token can flip
-    when a request shares its batch with other requests (seen here: "The prime number that I'm referring
-    to" vs "The prime number I'm referring to" when the single engine took all four requests at once)."""
+def test_data_parallel_replicas_answer_every_request_in_order(engine, smollm2_dir):
+    """data_parallel_size=2 starts two engine processes, each answering a contiguous shard, and returns the
+    answers in request order. Each request asks for its own number of tokens (and the first two are long
+    enough to end on the length limit), so an answer given to the wrong request, or in the wrong place,
+    shows as a wrong prompt-token or completion-token count.
+    Texts are not compared word for word with the in-process engine: on CPU each replica process runs with its
+    own thread count, so float reductions differ and a near-tied greedy token can flip (seen twice, "The prime
+    number that I'm referring to" vs "The prime number I'm referring to"); the prompt-token counts and the
+    arithmetic answer must agree."""
+    from dataclasses import replace
+
     from stepkto_eval.backends.vllm import VLLMBackend
 
-    requests = [ask("g0", "What is 3 + 4?"), ask("s1", "Tell me a fact about cats.", SAMPLED, seed=3),
-                ask("g2", "Name a prime number."), ask("s3", "Tell me a fact about owls.", SAMPLED, seed=4)]
+    prompts = [("g0", "What is 3 + 4?", GREEDY), ("s1", "Tell me a fact about cats.", SAMPLED),
+               ("g2", "Name a prime number.", GREEDY), ("s3", "Tell me a fact about owls.", SAMPLED)]
+    budgets = [3, 5, 7, 9]
+    requests = [ask(key, text, replace(sampling, max_tokens=budget), seed=index)
+                for index, ((key, text, sampling), budget) in enumerate(zip(prompts, budgets, strict=True))]
     replicas = VLLMBackend(str(smollm2_dir), max_model_len=2048, data_parallel_size=2)
     try:
         got = replicas.generate(requests)
@@ -112,9 +120,13 @@ def test_data_parallel_replicas_match_one_engine(engine, smollm2_dir):
     finally:
         replicas.close()
     assert all(not p.is_alive() for p in replicas_procs(replicas))
-    want = engine.generate(requests[:2]) + engine.generate(requests[2:])  # the two replicas' shards
+    want = engine.generate(requests)
     assert [c.key for c in got] == [r.key for r in requests]
-    assert [(c.text, c.finish_reason) for c in got] == [(c.text, c.finish_reason) for c in want]
+    assert all(c.finish_reason in ("stop", "length") and c.text for c in got), got
+    assert [c.prompt_tokens for c in got] == [c.prompt_tokens for c in want]  # each answer is to its own prompt
+    assert all(c.completion_tokens <= b for c, b in zip(got, budgets, strict=True))
+    assert [c.completion_tokens for c in got[:2]] == budgets[:2]  # short budgets: both end on the length limit
+    assert got[0].text.startswith("3 +") and got[0].text == want[0].text  # 3 tokens of an unambiguous answer
     assert info["data_parallel_size"] == 2
 
 
