@@ -17,7 +17,7 @@ import importlib.util
 import time
 from pathlib import Path
 
-from stepkto_eval import processbench as pb
+from stepkto_eval import processbench_scoring as pb
 from stepkto_eval.audit.arith import ArithJudge
 from stepkto_eval.commands.processbench import format_table
 

@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO / "tests"))  # for helpers.tiny_model
 
 
 def bare_seconds(backend, config) -> float:
-    from stepkto_eval.evaluate import make_request, pending_work
+    from stepkto_eval.eval_run import make_request, pending_work
     from stepkto_eval.tasks import load_task, load_task_spec
 
     tasks = [load_task(load_task_spec(name), data_dir=config.data_dir, limit=config.limit) for name in config.tasks]
@@ -64,7 +64,7 @@ class TimedBackend:
 
 def harness_seconds(backend, config, out: Path) -> tuple[float, float]:
     """(wall seconds of run_evaluation, seconds of it spent outside backend.generate)."""
-    from stepkto_eval.evaluate import run_evaluation
+    from stepkto_eval.eval_run import run_evaluation
 
     config.output_dir = out
     timed = TimedBackend(backend)
@@ -76,7 +76,7 @@ def harness_seconds(backend, config, out: Path) -> tuple[float, float]:
 
 def measure(label: str, backend_name: str, model: Path, args, workdir: Path) -> tuple[float, float] | None:
     from stepkto_eval.backends import make_backend
-    from stepkto_eval.evaluate import EvalConfig
+    from stepkto_eval.eval_run import EvalConfig
 
     config = EvalConfig(model=str(model), tasks=["math500"], backend=backend_name, limit=args.prompts,
                         max_tokens=args.max_tokens, data_dir=str(args.data_dir), batch_size=args.batch_size,

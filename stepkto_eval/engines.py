@@ -1,6 +1,6 @@
 """Engine lifecycle: one accelerator budget across stages, an event log, and engines that die with their parent.
 
-Stages own the GPU in turn (evaluate.py / labeling.py: generate everything, close the generation engine,
+Stages own the GPU in turn (eval_run.py / labeling.py: generate everything, close the generation engine,
 then start the judge). Every engine start and stop goes through `EngineHandle`, which
 
 * checks, before anything loads, that the vLLM engines alive in this process plus the new one fit in the

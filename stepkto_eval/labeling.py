@@ -1,7 +1,7 @@
 """Labeled data for Step-KTO: sample n completions per training problem, grade, audit, export.
 
 `stepkto-eval label` is an evaluation run (same run folder, manifest, seeds, resume rules as runs.py /
-evaluate.py: finished (source, id, sample_index) keys are skipped on a rerun, errored ones retried) whose
+eval_run.py: finished (source, id, sample_index) keys are skipped on a rerun, errored ones retried) whose
 samples are always audited by a judge, followed by an export step that turns the run folder's samples into
 the labeled-dataset contract of DESIGN.md:
 
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from .evaluate import (
+from .eval_run import (
     EvalConfig,
     build_manifest,
     generate_then_judge,

@@ -164,9 +164,9 @@ def score_file(cfg: ScoreConfig) -> dict:
 
     Everything is read and checked before the folder is touched; the folder is locked while written and must
     be new, empty, or a `score` run of the same input (which is then rescored in place)."""
-    from . import report
     from .folder_guard import check_folder, hold_folder
     from .grading import CHECKER_VERSION
+    from .reports import markdown_report as report
 
     problems = read_rows(cfg)
     n = len(problems[0]["completions"])

@@ -123,7 +123,7 @@ SECTION_KEYS = {
     "fields": ("id", "problem", "answer", "solution", "meta"),
     "prompt": ("instruction", "placement"),
     "generation": ("max_tokens",),
-    "processbench": ("splits", "local_files", "step_fields"),  # read by stepkto_eval/processbench.py
+    "processbench": ("splits", "local_files", "step_fields"),  # read by stepkto_eval/processbench_scoring.py
 }
 DEFAULT_METRICS = ("pass@1", "avg@n", "pass@n", "maj@n")
 

@@ -9,7 +9,7 @@ from conftest import REPO
 from helpers.run_folders import TaskSpec, write_run
 
 from stepkto_eval.cli import main
-from stepkto_eval.compare import holm, load_snapshot, mcnemar_exact, paired_bootstrap
+from stepkto_eval.regression_gate import holm, load_snapshot, mcnemar_exact, paired_bootstrap
 
 
 # --- exact McNemar on known contingency tables (p-values worked by hand) -----------------------------

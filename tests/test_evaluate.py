@@ -182,7 +182,7 @@ class FlakyOnce:
 
 def test_failed_generation_is_recorded_then_retried(tiny_model_dir, shared_data, tmp_path):
     from stepkto_eval.backends import make_backend
-    from stepkto_eval.evaluate import EvalConfig, run_evaluation
+    from stepkto_eval.eval_run import EvalConfig, run_evaluation
 
     config = EvalConfig(model=str(tiny_model_dir), tasks=["amc23"], backend="hf", limit=2, max_tokens=8,
                         data_dir=str(shared_data), output_dir=tmp_path / "run")
@@ -228,7 +228,7 @@ def test_audit_option_stores_steps_labels_and_spans(tiny_model_dir, shared_data,
 
 
 def test_flawed_step_rate_counts_correct_answers_resting_on_a_wrong_step():
-    from stepkto_eval.evaluate import audit_records
+    from stepkto_eval.eval_run import audit_records
     from stepkto_eval.metrics import task_metrics
     from stepkto_eval.scoring import grade_completion
     from stepkto_eval.tasks import Problem

@@ -9,7 +9,7 @@ import pytest
 from helpers.run_folders import TaskSpec, write_run
 
 from stepkto_eval.cli import main
-from stepkto_eval.leaderboard import entry_from_run, group_entries
+from stepkto_eval.reports.leaderboard_writer import entry_from_run, group_entries
 
 
 def _task(n_right: int, n: int = 20, audited: bool = False) -> TaskSpec:

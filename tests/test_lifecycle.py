@@ -105,10 +105,10 @@ STOP_AFTER_FIRST_BATCH = """
 import os, signal, sys
 signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
 signal.signal(signal.SIGINT, signal.default_int_handler)
-from stepkto_eval import evaluate
+from stepkto_eval import eval_run
 from stepkto_eval.cli import main
 
-append = evaluate._append_durable
+append = eval_run._append_durable
 stopped = []
 
 def append_then_stop(path, records):
@@ -117,7 +117,7 @@ def append_then_stop(path, records):
         stopped.append(True)
         os.kill(os.getpid(), signal.SIGSTOP)
 
-evaluate._append_durable = append_then_stop
+eval_run._append_durable = append_then_stop
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -171,24 +171,24 @@ def test_eval_with_audit_runs_generator_and_critic_one_after_the_other(tiny_mode
 
 def test_crash_between_stages_resumes_at_the_judge(tiny_model_dir, shared_data, tmp_path, monkeypatch):
     """A judge that dies at start leaves generated.jsonl; the rerun generates nothing and only judges."""
-    from stepkto_eval import evaluate
+    from stepkto_eval import eval_run
     from stepkto_eval.labeling import LabelConfig, run_labeling
 
     config = LabelConfig(model=str(tiny_model_dir), problems=str(shared_data / "math_train_sample.jsonl"),
                          judge="arith", output_dir=tmp_path / "run", backend="hf", n=2, temperature=0.8,
                          max_tokens=8, limit=2, batch_size=2)
-    real = evaluate.audit_records
+    real = eval_run.audit_records
 
     def crash(*a, **k):  # a fault between the stages (an OOM at judge start) cannot be produced on cue
         raise RuntimeError("judge died")
 
-    monkeypatch.setattr(evaluate, "audit_records", crash)
+    monkeypatch.setattr(eval_run, "audit_records", crash)
     with pytest.raises(RuntimeError, match="judge died"):
         run_labeling(config)
     staged = (tmp_path / "run" / "generated.jsonl").read_text()
     assert len(staged.splitlines()) == 4 and not (tmp_path / "run" / "samples.jsonl").exists()
 
-    monkeypatch.setattr(evaluate, "audit_records", real)
+    monkeypatch.setattr(eval_run, "audit_records", real)
     log = tmp_path / "engines.jsonl"
     monkeypatch.setenv("STEPKTO_ENGINE_LOG", str(log))
     outcome = run_labeling(config)

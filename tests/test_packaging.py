@@ -56,7 +56,7 @@ def test_wheel_install_finds_tasks_and_configs_outside_a_checkout(wheel_site, sh
 import stepkto_eval, stepkto_train.iterate
 from pathlib import Path
 from stepkto_eval.tasks import list_tasks, load_task, load_task_spec
-from stepkto_eval.processbench import TASK_FILE
+from stepkto_eval.processbench_scoring import TASK_FILE
 print(Path(stepkto_eval.__file__).resolve().is_relative_to(Path({str(wheel_site.resolve())!r})))
 print(",".join(list_tasks()))
 print(TASK_FILE.is_file())

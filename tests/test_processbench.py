@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from stepkto_eval import processbench as pb
+from stepkto_eval import processbench_scoring as pb
 from stepkto_eval.cli import main
 
 

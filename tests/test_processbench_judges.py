@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from stepkto_eval import processbench as pb
+from stepkto_eval import processbench_scoring as pb
 from stepkto_eval.audit.critic import majority, parse_vote
 from stepkto_eval.audit.ensemble import combine_first_errors
 from stepkto_eval.audit.prm import PRMJudge, first_error_from_scores, tune_threshold

@@ -13,9 +13,9 @@ from markdown_it import MarkdownIt
 
 from stepkto_eval import md_escape
 from stepkto_eval.cli import main
-from stepkto_eval.leaderboard import write_leaderboard
-from stepkto_eval.report import render_markdown
-from stepkto_eval.report_html import write_html_report
+from stepkto_eval.reports.html_report import write_html_report
+from stepkto_eval.reports.leaderboard_writer import write_leaderboard
+from stepkto_eval.reports.markdown_report import render_markdown
 
 HOSTILE = [
     "a`<img src=x onerror=alert(1)>``",
@@ -96,7 +96,7 @@ def test_dollar_signs_reach_no_mathtext_and_every_report_is_written(tmp_path, ca
 
 def test_a_failing_plot_becomes_a_note(tmp_path, monkeypatch):
     """No input is known to break matplotlib once mathtext is off, so the failure is injected."""
-    from stepkto_eval import plots
+    from stepkto_eval.reports import plots
 
     def broken(*args, **kwargs):
         raise RuntimeError("renderer exploded")

@@ -9,8 +9,8 @@ import pytest
 from helpers.run_folders import TaskSpec, math_items, write_run
 
 from stepkto_eval.cli import main
-from stepkto_eval.report_html import subject_level_grid, write_html_report
-from stepkto_eval.report_samples import flagged_span, pick
+from stepkto_eval.reports.html_report import subject_level_grid, write_html_report
+from stepkto_eval.reports.sample_browser import flagged_span, pick
 
 HOSTILE = 'I think <script>window.__pwned = 1; console.error("pwned")</script> so <b>x</b> & "q" \\boxed{5}'
 

@@ -7,7 +7,7 @@ Usage:
 BASELINE is a run folder or a baseline file. Exit codes: 0 no task dropped significantly, 1 at least one
 task dropped, 2 incompatible or unreadable inputs (the message says what differs).
 Tests: exact McNemar (one sample per item) or paired bootstrap (several), Holm-adjusted over tasks;
-see stepkto_eval/compare.py.
+see stepkto_eval/regression_gate.py.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from stepkto_eval.compare import (
+from stepkto_eval.regression_gate import (
     IncompatibleInputs,
     compare,
     format_results,
@@ -24,7 +24,7 @@ from stepkto_eval.compare import (
     results_json,
     write_baseline,
 )
-from stepkto_eval.run_view import RunFolderError
+from stepkto_eval.reports.run_view import RunFolderError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

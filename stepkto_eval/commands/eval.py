@@ -69,7 +69,7 @@ def print_summary(metrics: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from ..report import fmt_estimate, pct
+    from ..reports.markdown_report import fmt_estimate, pct
 
     names: list[str] = []
     for entry in metrics["tasks"].values():
@@ -95,7 +95,7 @@ def _flawed_cell(rate: dict | None) -> str:
     """`21.1 [15.0, 27.3] (12/57)`; "–" when no completion was correct (the rate is undefined)."""
     if not rate or rate.get("value") is None:
         return "– (0 correct)" if rate else "–"
-    from ..report import fmt_estimate
+    from ..reports.markdown_report import fmt_estimate
 
     return f"{fmt_estimate(rate)} ({rate['n_flawed']}/{rate['n_correct']})"
 
@@ -153,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from ..evaluate import EvalConfig, run_evaluation
+    from ..eval_run import EvalConfig, run_evaluation
     from ..folder_guard import EXIT_DISK, FolderRefused, disk_error
     from ..metrics import MissingSamplesError
     from ..runs import RunSettingsChanged

@@ -9,8 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from stepkto_eval.leaderboard import write_leaderboard
-from stepkto_eval.run_view import RunFolderError
+from stepkto_eval.reports.leaderboard_writer import write_leaderboard
+from stepkto_eval.reports.run_view import RunFolderError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

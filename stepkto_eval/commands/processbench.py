@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from stepkto_eval import processbench as pb
+from stepkto_eval import processbench_scoring as pb
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -183,6 +183,6 @@ def write_outputs(folder: Path, predictions: list[dict], report: dict, table: st
         "Error / correct accuracy and F1 follow the official protocol; flag statistics count predictions "
         ">= 0: exact precision = flag == label, consistency = flag at or after the label on an erroneous "
         f"item.{_TUNING_NOTE if report.get('threshold_tuning') else ''}\n", encoding="utf-8")
-    from ..report_html import write_html_report  # lazy: matplotlib is needed only here
+    from ..reports.html_report import write_html_report  # lazy: matplotlib is needed only here
 
     write_html_report(folder)

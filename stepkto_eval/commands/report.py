@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 from stepkto_eval.folder_guard import EXIT_DISK, FolderRefused, disk_error, hold_folder
-from stepkto_eval.report import render_markdown
-from stepkto_eval.report_html import SAMPLE_CAP, write_html_report
-from stepkto_eval.run_view import RunFolderError, load_run
+from stepkto_eval.reports.html_report import SAMPLE_CAP, write_html_report
+from stepkto_eval.reports.markdown_report import render_markdown
+from stepkto_eval.reports.run_view import RunFolderError, load_run
 from stepkto_eval.runs import RunFolder
 
 

@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..folder_guard import EXIT_DISK, FolderRefused, disk_error
     from ..option_checks import check_whole
-    from ..report import fmt_estimate
+    from ..reports.markdown_report import fmt_estimate
     from ..scoring import ScoreConfig, ScoreInputError, score_file
 
     if not args.file.is_file():

@@ -1,7 +1,7 @@
 """`grade(gold, candidate)`: the one equivalence checker of stepkto (policy section 3).
 
 Cheap evidence first: identical cleaned strings, then multiple-choice letters and text answers,
-then the parsed trees compared structure by structure (`compare.py`) with exact rationals and
+then the parsed trees compared structure by structure (`structure_equality.py`) with exact rationals and
 high-precision numbers (`values.py`).  Every verdict names its rule and gives a one-line reason.
 Parsing is cached (a gold is compared with many candidates) and all work is bounded (`budget.py`).
 """
@@ -16,13 +16,13 @@ import mpmath
 
 from .budget import MAX_INPUT_CHARS, Budget, GradingError, Timeout, TooLarge
 from .choice import gold_letter, parse_options, same_text, split_choice
-from .compare import Comparer, strip_label
-from .evaluate import approx, exact, free_symbols, precision
 from .lexer import LexError
 from .normalize import TIME, braces_balanced, clean, connectives_to_commas, text_key
 from .notation import FOOT_INCH
 from .parse import Node, ParseError, parse_math
 from .parse_latex import substitute as _substitute
+from .scalar_value import approx, exact, free_symbols, precision
+from .structure_equality import Comparer, strip_label
 from .verdict import Verdict
 
 CHECKER_VERSION = "1.1.0"

@@ -1,7 +1,7 @@
 """Inequalities, `\\ne`, `|x - c| < r` and `\\mathbb{R} \\setminus \\{..\\}` read as unions of intervals (policy rule 10).
 
 An interval is the tree ("seq", open, close, (low, high)) with `\\infty` as ("const", "inf"); a union is a
-list of them, compared in any order by `compare.py`.  `x > 3` is (3, inf), `1 < x \\le 2` is (1, 2],
+list of them, compared in any order by `structure_equality.py`.  `x > 3` is (3, inf), `1 < x \\le 2` is (1, 2],
 `x \\ne a` is (-inf, a) U (a, inf), `|x| \\ge r` is (-inf, -r] U [r, inf) for a constant r > 0.
 """
 from __future__ import annotations
@@ -12,8 +12,8 @@ from functools import lru_cache
 import mpmath
 
 from .budget import GradingError
-from .evaluate import DPS, approx, exact, free_symbols, precision
 from .parse import Node
+from .scalar_value import DPS, approx, exact, free_symbols, precision
 from .values import close
 
 _INF = ("const", "inf")

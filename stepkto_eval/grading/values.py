@@ -24,8 +24,8 @@ from fractions import Fraction
 import mpmath
 
 from .budget import Budget, GradingError, TooLarge
-from .evaluate import DPS, NotRational, Undefined, approx, cancel, exact, free_symbols, precision
 from .parse import Node
+from .scalar_value import DPS, NotRational, Undefined, approx, cancel, exact, free_symbols, precision
 
 GUARD_DIGITS = 20  # digits of the working precision not trusted for equality
 MAX_DPS = 3_000  # beyond this the inputs are adversarial; equality is then refused

@@ -15,8 +15,8 @@ import pytest
 from conftest import require
 from helpers.run_folders import TaskSpec, math_items, write_run
 
-from stepkto_eval.leaderboard import write_leaderboard
-from stepkto_eval.report_html import write_html_report
+from stepkto_eval.reports.html_report import write_html_report
+from stepkto_eval.reports.leaderboard_writer import write_leaderboard
 
 pytestmark = pytest.mark.browser
 

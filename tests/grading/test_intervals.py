@@ -60,7 +60,7 @@ def test_abs_of_a_square_is_solved_as_the_square():
 
 
 def test_not_equal_plus_minus_excludes_both_points():
-    # `x \ne \pm 1` is rewritten by compare.py to R \ {1, -1}; the punctured line has three pieces.
+    # `x \ne \pm 1` is rewritten by structure_equality.py to R \ {1, -1}; the punctured line has three pieces.
     pieces = intervals(r"\mathbb{R} \setminus \{-1, 1\}")
     assert len(pieces) == 3
 

@@ -10,9 +10,9 @@ from fractions import Fraction as F
 import pytest
 
 from stepkto_eval.grading.budget import TooLarge
-from stepkto_eval.grading.evaluate import NotRational, exact
 from stepkto_eval.grading.lexer import LexError, tokenize
 from stepkto_eval.grading.parse import ParseError, parse_math
+from stepkto_eval.grading.scalar_value import NotRational, exact
 
 NUMBERS = [
     ("42", F(42)), ("0042", F(42)), ("3.25", F(13, 4)), (".5", F(1, 2)), ("2.6e4", F(26000)),

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from stepkto_eval.grading.budget import Budget
-from stepkto_eval.grading.compare import expand_pm, to_interval
 from stepkto_eval.grading.parse import parse_math
+from stepkto_eval.grading.structure_equality import expand_pm, to_interval
 from stepkto_eval.grading.values import DPS, compare_scalars, sample_points, working_digits
 
 

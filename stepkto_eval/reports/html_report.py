@@ -17,11 +17,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from stepkto_eval import plots
-from stepkto_eval.html_page import Html, esc, estimate_cell, page, pct, plot_or_note, section, table
 from stepkto_eval.jsonl import write_text_atomic
-from stepkto_eval.report_samples import is_correct_but_flawed, is_wrong, samples_block
-from stepkto_eval.run_view import RunView, headline, load_run, main_metric, natural_key
+from stepkto_eval.reports import plots
+from stepkto_eval.reports.html_page import Html, esc, estimate_cell, page, pct, plot_or_note, section, table
+from stepkto_eval.reports.run_view import RunView, headline, load_run, main_metric, natural_key
+from stepkto_eval.reports.sample_browser import is_correct_but_flawed, is_wrong, samples_block
 
 SAMPLE_CAP = 50  # samples shown per category (wrong / correct-but-flawed)
 

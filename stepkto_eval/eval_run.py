@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from . import report
 from .backends.base import Backend, Completion, GenerationRequest, SamplingSettings
 from .backends.fingerprint import local_fingerprint
 from .folder_guard import check_folder, hold_folder
 from .metrics import overall_metrics, resolve_metric_names, task_metrics
 from .option_checks import check_backend_inputs, check_sampling_values
 from .prompts import build_messages, build_plain_prompt, prompt_hash
+from .reports import markdown_report as report
 from .runs import RunFolder, hardware, package_versions, utc_now
 from .scoring import grade_completion
 from .tasks import LoadedTask, Problem, TaskError, TaskSpec, load_task, load_task_spec

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from stepkto_eval.run_view import compat_summary, load_run, model_label, natural_key, read_json
+from stepkto_eval.reports.run_view import compat_summary, load_run, model_label, natural_key, read_json
 
 BASELINE_FORMAT = "stepkto-baseline/1"
 

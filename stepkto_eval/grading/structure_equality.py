@@ -18,9 +18,9 @@ import re
 from fractions import Fraction
 
 from .budget import Budget
-from .evaluate import free_symbols
 from .intervals import as_intervals, constrained, interval_like, merge_touching, to_interval
 from .parse import Node
+from .scalar_value import free_symbols
 from .values import Outcome, compare_scalars, proportional
 
 _COLLECTIONS = ("list", "set", "empty")

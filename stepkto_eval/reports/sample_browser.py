@@ -12,8 +12,8 @@ import hashlib
 import json
 from typing import Any
 
-from stepkto_eval.html_page import LONG, Html, esc, short
-from stepkto_eval.run_view import natural_key
+from stepkto_eval.reports.html_page import LONG, Html, esc, short
+from stepkto_eval.reports.run_view import natural_key
 
 MAX_SHOWN_CHARS = 12_000  # per text block; keeps a page with 100+ samples light
 

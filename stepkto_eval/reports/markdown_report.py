@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Iterable, Mapping, Sequence
 
-from . import md_escape as md
+from stepkto_eval import md_escape as md
 
 N_FAILURES = 3
 TAIL_CHARS = 400
@@ -120,7 +120,7 @@ def write_reports(folder, metrics: Mapping, samples: Iterable[Mapping], manifest
 
     The HTML page reads the finished folder back (manifest, metrics, samples), so it is written last.
     """
-    from .report_html import write_html_report  # lazy: matplotlib is needed only here
+    from .html_report import write_html_report  # lazy: matplotlib is needed only here
 
     folder.write_text("report.md", render_markdown(metrics, samples, manifest))
     write_html_report(folder.path)

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stepkto_eval import md_escape, plots
-from stepkto_eval.html_page import Html, esc, estimate_cell, page, plot_or_note, section, table
-from stepkto_eval.run_view import compat_summary, headline, load_run
+from stepkto_eval import md_escape
+from stepkto_eval.reports import plots
+from stepkto_eval.reports.html_page import Html, esc, estimate_cell, page, plot_or_note, section, table
+from stepkto_eval.reports.run_view import compat_summary, headline, load_run
 
 
 @dataclass
