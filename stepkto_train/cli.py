@@ -88,9 +88,11 @@ def merge_adapter(base: str, adapter: Path, out: Path, dtype) -> None:
     load). Built from the checkpoint files, not the training process's wrapped model, so DDP/DeepSpeed wrappers
     and the lean log-prob head never reach the saved model."""
     from peft import PeftModel
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoTokenizer
 
-    merged = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base, dtype=dtype), str(adapter))
+    from .trainer import load_causal_lm
+
+    merged = PeftModel.from_pretrained(load_causal_lm(base, dtype, "base model"), str(adapter))
     merged = merged.merge_and_unload()
     merged.save_pretrained(out)
     AutoTokenizer.from_pretrained(adapter).save_pretrained(out)
@@ -99,15 +101,15 @@ def merge_adapter(base: str, adapter: Path, out: Path, dtype) -> None:
 def run_train(inputs: TrainInputs, args) -> Path:
     """Train one stage and save the final model to args.output_dir; returns that folder."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoTokenizer
 
     from .data import load_labeled
-    from .trainer import StepKTOTrainer
+    from .trainer import StepKTOTrainer, load_causal_lm
 
     out = Path(args.output_dir)
     inputs.model = resolve_model_dir(inputs.model)
     tokenizer = AutoTokenizer.from_pretrained(inputs.model)
-    model = AutoModelForCausalLM.from_pretrained(inputs.model, dtype=getattr(torch, inputs.model_dtype))
+    model = load_causal_lm(inputs.model, getattr(torch, inputs.model_dtype), "policy")
     if not args.lora_r:
         args.ref_model = args.ref_model or inputs.model
     trainer = StepKTOTrainer(model, args, load_labeled(inputs.data, limit=inputs.limit), tokenizer)
@@ -166,8 +168,18 @@ def _main(argv: list[str] | None = None) -> int:
         return 0
     command, rest = argv[0], argv[1:]
     if command == "train":
+        from stepkto_eval.weight_provenance import WeightsNotProvided
+
+        from .data import LabeledDataError
+
         inputs, args = parse_train_args(rest)
-        out = run_train(inputs, args)
+        try:
+            out = run_train(inputs, args)
+        except (WeightsNotProvided, LabeledDataError, FileNotFoundError) as exc:
+            # refused inputs (a checkpoint with missing/resized tensors, unreadable labeled data): one line
+            # naming the file and what is wrong, exit 2 like every other input error; nothing was trained
+            print(f"stepkto-train: {exc}", file=sys.stderr)
+            return 2
         _leave_process_group()
         if args.process_index == 0:
             print(f"final model: {out}")

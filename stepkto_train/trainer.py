@@ -19,6 +19,8 @@ import torch
 import torch.distributed as dist
 from transformers import AutoModelForCausalLM, Trainer, TrainingArguments
 
+from stepkto_eval.weight_provenance import check_loading_report, unused_tensors
+
 from . import data as data_mod
 from .collate import StepKTOCollator
 from .logps import add_logp_head, sequence_logps, step_logps, token_logps
@@ -34,6 +36,18 @@ from .refcache import (
 )
 
 log = logging.getLogger(__name__)
+
+
+def load_causal_lm(path: str, dtype, role: str) -> torch.nn.Module:
+    """A policy or reference model, refused when any of its weights would not come from the checkpoint at
+    `path` (a missing or resized tensor is randomly initialised by transformers, which then trains or scores
+    silently from noise). Checkpoint tensors the causal LM does not use (a value head beside the LM, say) are
+    only logged: training the LM part of such a checkpoint is legitimate."""
+    model, info = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, output_loading_info=True)
+    check_loading_report(f"{role} {path}", info, purpose=f"use it as the {role}", refuse_unused=False)
+    if unused := unused_tensors(info):
+        log.warning("%s %s: checkpoint tensors not used by the causal LM: %s", role, path, unused)
+    return model
 
 
 @dataclass
@@ -258,7 +272,7 @@ class StepKTOTrainer(Trainer):
         if not self.ref_path or not Path(self.ref_path).is_dir():
             raise ValueError(f"reference model folder not found: {self.ref_path!r} (set --ref-model)")
         with without_zero3_init():
-            ref = AutoModelForCausalLM.from_pretrained(self.ref_path, dtype=dtype)
+            ref = load_causal_lm(self.ref_path, dtype, "reference")
         return ref.eval().requires_grad_(False)
 
     def reference_precision(self, args, model) -> Precision:
@@ -299,7 +313,7 @@ class StepKTOTrainer(Trainer):
         wrapped by an optimizer-less ZeRO-3 engine, as the frozen reference is; every rank must run it."""
         import deepspeed
 
-        ref = add_logp_head(AutoModelForCausalLM.from_pretrained(self.ref_path, dtype=dtype).eval())
+        ref = add_logp_head(load_causal_lm(self.ref_path, dtype, "reference").eval())
         engine, *_ = deepspeed.initialize(model=ref, config=_inference_ds_config(args.hf_deepspeed_config.config))
         engine.eval()
         return engine
@@ -311,7 +325,7 @@ class StepKTOTrainer(Trainer):
             # sharded like the policy: loaded under zero.init, wrapped by an optimizer-less ZeRO-3 engine
             import deepspeed
 
-            ref = add_logp_head(AutoModelForCausalLM.from_pretrained(self.ref_path, dtype=model.dtype).eval())
+            ref = add_logp_head(load_causal_lm(self.ref_path, model.dtype, "reference").eval())
             cfg = dict(self.accelerator.state.deepspeed_plugin.deepspeed_config)
             cfg.pop("optimizer", None), cfg.pop("scheduler", None)
             engine, *_ = deepspeed.initialize(model=ref, config=cfg)

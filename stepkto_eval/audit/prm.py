@@ -56,6 +56,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 from stepkto_eval.audit.base import JudgeInput, StepJudgement
+from stepkto_eval.weight_provenance import check_loading_report
 
 FAMILIES = ("qwen-prm", "value-head", "step-tag")
 # The input format Qwen2.5-Math-PRM was trained with (its model card): this system turn, problem as user.
@@ -263,19 +264,8 @@ def recognise(model: str, tensor_names: set[str] | None = None) -> tuple[str, st
 def check_provenance(model: str, info: dict, allowed_unused: set[str] = frozenset()) -> None:
     """Refuse a load whose weights did not all come from the checkpoint, or that left checkpoint tensors
     unused (transformers' loading report; `allowed_unused`: tensors we read ourselves, e.g. a head)."""
-    missing = sorted(info.get("missing_keys") or [])
-    mismatched = sorted(str(m[0] if isinstance(m, tuple) else m) for m in info.get("mismatched_keys") or [])
-    unused = sorted(k for k in info.get("unexpected_keys") or []
-                    if k not in allowed_unused and not k.startswith(_UNUSED_OK))
-    problems = []
-    if missing:
-        problems.append(f"missing from the checkpoint (would be randomly initialised): {missing}")
-    if mismatched:
-        problems.append(f"shape differs from the config (would be re-initialised): {mismatched}")
-    if unused:
-        problems.append(f"in the checkpoint but unused by this loader: {unused}")
-    if problems:
-        raise PRMLoadError(f"{model}: refusing to score with weights it did not provide — " + "; ".join(problems))
+    check_loading_report(model, info, purpose="score", error=PRMLoadError, allowed_unused=allowed_unused,
+                         allowed_unused_prefixes=_UNUSED_OK)
 
 
 def build_head(tensors: dict[str, Any], family: str, hidden: int):

@@ -143,3 +143,55 @@ def test_lora_under_zero3_is_refused_before_anything_starts(tmp_path):
     with pytest.raises(ValueError, match="LoRA under DeepSpeed ZeRO-3 is not supported"):
         parse_train_args(["--data", "d", "--model", "m", "--output-dir", str(tmp_path), "--lora-r", "4",
                           "--deepspeed", str(CONFIGS / "ds_zero3.json")])
+
+
+def _checkpoint_without(source: Path, dest: Path, drop: str) -> Path:
+    """A copy of a model folder whose weights file lacks one tensor (a truncated upload, a bad conversion)."""
+    from safetensors.torch import load_file, save_file
+
+    shutil.copytree(source, dest)
+    tensors = load_file(dest / "model.safetensors")
+    assert drop in tensors, sorted(tensors)[:5]
+    del tensors[drop]
+    save_file(tensors, dest / "model.safetensors", metadata={"format": "pt"})
+    return dest
+
+
+DROPPED = "model.layers.0.mlp.up_proj.weight"
+
+
+@pytest.mark.parametrize("role", ["policy", "reference"])
+def test_a_checkpoint_missing_a_tensor_is_refused_before_training(tiny_model_dir, tmp_path, role):
+    # transformers would fill the missing tensor with random numbers and train (or score the reference) anyway
+    broken = _checkpoint_without(tiny_model_dir, tmp_path / "broken", DROPPED)
+    data = write_jsonl(make_rows(2, 2, seed=4, chat=False), tmp_path / "labeled.jsonl")
+    policy, reference = (broken, tiny_model_dir) if role == "policy" else (tiny_model_dir, broken)
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "stepkto_train.cli", "train", "--data", str(data), "--model",
+                           str(policy), "--ref-model", str(reference), "--output-dir", str(out), "--use-cpu",
+                           "--max-steps", "1", "--per-device-train-batch-size", "2", "--limit", "2",
+                           "--ref-cache-dir", str(tmp_path / "rc"), "--report-to", "none"],
+                          capture_output=True, text=True, timeout=600, cwd=REPO)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"stepkto-train: {role} {broken}: refusing to use it as the {role}"), last
+    assert DROPPED in last and "missing from the checkpoint" in last
+    assert not (out / "model.safetensors").exists() and not (out / "stepkto_train.json").exists()
+
+
+def test_unused_checkpoint_tensors_load_with_a_warning(tiny_model_dir, tmp_path, caplog):
+    # A policy checkpoint may carry tensors the causal LM does not read (e.g. an RL value head); its LM weights
+    # are all there, so it loads, and the log names what was left out.
+    from safetensors.torch import load_file, save_file
+
+    from stepkto_train.trainer import load_causal_lm
+
+    folder = shutil.copytree(tiny_model_dir, tmp_path / "with-head")
+    tensors = load_file(folder / "model.safetensors")
+    tensors["v_head.summary.weight"] = torch.zeros(1, 8)
+    save_file(tensors, folder / "model.safetensors", metadata={"format": "pt"})
+    with caplog.at_level("WARNING"):
+        model = load_causal_lm(str(folder), torch.float32, "policy")
+    assert "v_head.summary.weight" in caplog.text
+    reference = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    assert torch.equal(model.state_dict()[DROPPED], reference.state_dict()[DROPPED])
