@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 from helpers.run_folders import math_items, write_run
+from helpers.tiny_model import checkpoint_without
 
 from stepkto_eval.cli import main
 from stepkto_eval.folder_guard import hold_folder
@@ -140,6 +141,18 @@ def test_a_failed_start_leaves_nothing_and_the_corrected_command_runs(tmp_path, 
     assert "tokenizer" in capsys.readouterr().err and not out.exists()
     assert main(eval_argv(tiny_model_dir, task, out, "--limit", "1")) == 0
     assert len((out / "samples.jsonl").read_text().splitlines()) == 1
+
+
+def test_a_checkpoint_missing_a_tensor_is_refused_before_generating(tmp_path, tiny_model_dir, capsys):
+    # transformers fills a tensor the checkpoint lacks with random numbers and generates anyway; a score from
+    # such a model looks like a real (bad) result, so the load is refused and nothing is written
+    dropped = "model.layers.0.self_attn.q_proj.weight"
+    broken = checkpoint_without(tiny_model_dir, tmp_path / "broken", dropped)
+    out = tmp_path / "run"
+    assert main(eval_argv(broken, write_task(tmp_path / "task"), out, "--limit", "1")) == 2
+    err = capsys.readouterr().err
+    assert f"{broken}: refusing to generate with weights it did not provide" in err and dropped in err
+    assert not out.exists()
 
 
 def test_a_manifest_without_samples_is_taken_over(tmp_path, tiny_model_dir):

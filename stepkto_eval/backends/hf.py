@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from ..weight_provenance import check_loading_report
 from .base import Completion, GenerationRequest, SamplingSettings, prompt_special_tokens
 from .fingerprint import describe_model
 
@@ -189,8 +190,9 @@ class HFBackend:
         attention = {"attn_implementation": self.options.attn_implementation} \
             if self.options.attn_implementation else {}
         # device_map loads each tensor straight onto its device (no full copy in host RAM first).
-        # loading_info (missing / unexpected / mismatched keys) lets a critic refuse a checkpoint whose weights
-        # would be partly random (audit/critic.py, check_provenance).
+        # loading_info (missing / unexpected / mismatched keys): a model with a missing or resized tensor would
+        # generate with random weights, so it is refused here; a critic also refuses unused tensors
+        # (audit/critic.py, check_provenance).
         from ..engines import EngineHandle
 
         self._handle = EngineHandle("hf", self.model_path, on_gpu=not on_cpu).start()
@@ -198,6 +200,7 @@ class HFBackend:
             self.model, self.loading_info = AutoModelForCausalLM.from_pretrained(
                 source, dtype=_resolve_dtype(self.options.dtype, "cpu" if on_cpu else "cuda"), device_map=placement,
                 output_loading_info=True, **attention, **common)
+            check_loading_report(self.model_path, self.loading_info, purpose="generate", refuse_unused=False)
         except BaseException:
             self._handle.stop(wait=0)
             raise

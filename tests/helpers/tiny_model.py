@@ -75,3 +75,18 @@ def build_tiny_model(folder: str | Path, *, seed: int = 0, extra_special_tokens:
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+def checkpoint_without(source: Path, dest: Path, drop: str) -> Path:
+    """A copy of a model folder whose weights file lacks the tensor `drop` (a truncated upload, a bad
+    conversion): transformers would fill it with random numbers and carry on."""
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    shutil.copytree(source, dest)
+    tensors = load_file(dest / "model.safetensors")
+    assert drop in tensors, sorted(tensors)[:5]
+    del tensors[drop]
+    save_file(tensors, dest / "model.safetensors", metadata={"format": "pt"})
+    return dest

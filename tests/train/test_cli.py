@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import REPO, require
+from helpers.tiny_model import checkpoint_without
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from stepkto_train.cli import last_complete_checkpoint, parse_train_args
@@ -145,25 +146,13 @@ def test_lora_under_zero3_is_refused_before_anything_starts(tmp_path):
                           "--deepspeed", str(CONFIGS / "ds_zero3.json")])
 
 
-def _checkpoint_without(source: Path, dest: Path, drop: str) -> Path:
-    """A copy of a model folder whose weights file lacks one tensor (a truncated upload, a bad conversion)."""
-    from safetensors.torch import load_file, save_file
-
-    shutil.copytree(source, dest)
-    tensors = load_file(dest / "model.safetensors")
-    assert drop in tensors, sorted(tensors)[:5]
-    del tensors[drop]
-    save_file(tensors, dest / "model.safetensors", metadata={"format": "pt"})
-    return dest
-
-
 DROPPED = "model.layers.0.mlp.up_proj.weight"
 
 
 @pytest.mark.parametrize("role", ["policy", "reference"])
 def test_a_checkpoint_missing_a_tensor_is_refused_before_training(tiny_model_dir, tmp_path, role):
     # transformers would fill the missing tensor with random numbers and train (or score the reference) anyway
-    broken = _checkpoint_without(tiny_model_dir, tmp_path / "broken", DROPPED)
+    broken = checkpoint_without(tiny_model_dir, tmp_path / "broken", DROPPED)
     data = write_jsonl(make_rows(2, 2, seed=4, chat=False), tmp_path / "labeled.jsonl")
     policy, reference = (broken, tiny_model_dir) if role == "policy" else (tiny_model_dir, broken)
     out = tmp_path / "out"
