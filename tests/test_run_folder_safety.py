@@ -206,6 +206,71 @@ def test_a_second_writer_exits_2_naming_the_holder(tmp_path, tiny_model_dir, cap
         holder.wait()
 
 
+# ---------------------------------------------------------------- processbench --output-dir and leaderboard --out
+def _processbench_argv(shared: Path, out: Path) -> list[str]:
+    return ["processbench", "--judge", "arith", "--limit", "2", "--data-dir", str(shared), "--output-dir", str(out)]
+
+
+def _foreign_folder(path: Path) -> Path:
+    path.mkdir()
+    (path / "notes.txt").write_text("mine")
+    return path
+
+
+@pytest.mark.parametrize("make_folder", [_foreign_folder, _eval_folder, _score_folder])
+def test_processbench_refuses_a_folder_that_is_not_a_processbench_result(tmp_path, shared_data, capsys,
+                                                                         make_folder):
+    out = make_folder(tmp_path / "out")
+    before = snapshot(out)
+    assert main(_processbench_argv(shared_data, out)) == 2
+    assert "does not hold a ProcessBench result" in capsys.readouterr().err
+    assert snapshot(out) == before
+
+
+def test_processbench_reruns_into_its_own_result_and_locks_it(tmp_path, shared_data, capsys):
+    out = tmp_path / "pb"
+    assert main(_processbench_argv(shared_data, out)) == 0
+    first = (out / "predictions.jsonl").read_text()
+    assert main(_processbench_argv(shared_data, out)) == 0  # the same kind of result: replaced
+    assert (out / "predictions.jsonl").read_text() == first
+    assert json.loads((out / "metrics.json").read_text())["processbench"]["seconds"] is not None
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+    holder = _start_holder(out)
+    try:
+        before = snapshot(out)
+        capsys.readouterr()
+        assert main(_processbench_argv(shared_data, out)) == 2
+        assert f"pid {holder.pid}" in capsys.readouterr().err and snapshot(out) == before
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_leaderboard_never_replaces_files_it_did_not_write(tmp_path, capsys):
+    run = _score_folder(tmp_path / "run")
+    repo = tmp_path / "repo"  # `--out .` from a repository root: its README.md is not a leaderboard
+    repo.mkdir()
+    (repo / "README.md").write_text("# my project\n")
+    assert main(["leaderboard", str(run), "--out", str(repo)]) == 2
+    assert "README.md exist and were not written by" in capsys.readouterr().err
+    assert sorted(p.name for p in repo.iterdir()) == ["README.md"]
+    assert (repo / "README.md").read_text() == "# my project\n"
+
+    board = tmp_path / "board"
+    assert main(["leaderboard", str(run), "--out", str(board)]) == 0
+    assert main(["leaderboard", str(run), "--out", str(board)]) == 0  # its own files: replaced
+    assert {"README.md", "leaderboard.csv", "index.html"} <= {p.name for p in board.iterdir()}
+    holder = _start_holder(board)
+    try:
+        before = snapshot(board)
+        capsys.readouterr()
+        assert main(["leaderboard", str(run), "--out", str(board)]) == 2
+        assert f"pid {holder.pid}" in capsys.readouterr().err and snapshot(board) == before
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_kill_9_leaves_no_stale_lock(tmp_path):
     folder = tmp_path / "run"
     holder = _start_holder(folder)

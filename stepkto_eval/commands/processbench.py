@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 
 from stepkto_eval import processbench_scoring as pb
+from stepkto_eval.folder_guard import EXIT_DISK, FolderRefused, disk_error, hold_folder
+from stepkto_eval.jsonl import write_text_atomic
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,10 +52,43 @@ def run(args: argparse.Namespace) -> int:
         print("stepkto-eval processbench: --limit must be >= 1", file=sys.stderr)
         return 2
     try:
-        return _run(args)
-    except (JudgeSpecError, pb.ProcessBenchError, OSError) as exc:
+        if not args.output_dir:
+            return _run(args)
+        out = Path(args.output_dir)
+        check_output_folder(out)  # before a judge spends hours on a folder we may not write
+        with hold_folder(out):
+            return _run(args)
+    except (JudgeSpecError, pb.ProcessBenchError, FolderRefused) as exc:
         print(f"stepkto-eval processbench: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"stepkto-eval processbench: {disk_error(exc) or exc}", file=sys.stderr)
+        return EXIT_DISK if disk_error(exc) else 2
+
+
+# What a ProcessBench output folder holds; a rerun into it replaces them (it is the same kind of result).
+OUTPUT_FILES = ("predictions.jsonl", "metrics.json", "report.md", "report.html")
+
+
+def check_output_folder(out: Path) -> None:
+    """Refuse, before anything runs, an --output-dir that holds something other than a ProcessBench result:
+    somebody else's files, or an eval/score/label run (its metrics.json and report would be overwritten)."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise FolderRefused(f"--output-dir {out}: exists and is not a folder")
+    names = sorted(p.name for p in out.iterdir() if not p.name.endswith(".tmp"))
+    if not names:
+        return
+    try:
+        ours = isinstance(json.loads((out / "metrics.json").read_text(encoding="utf-8")).get("processbench"), dict)
+    except (OSError, ValueError, AttributeError):
+        ours = False
+    foreign = [n for n in names if n not in OUTPUT_FILES]
+    if not ours or foreign:
+        shown = ", ".join((foreign or names)[:8])
+        raise FolderRefused(f"--output-dir {out}: is not empty and does not hold a ProcessBench result (it holds: "
+                            f"{shown}); nothing was changed. Give a new or empty folder.")
 
 
 def _check_tunable(spec: str) -> None:
@@ -165,24 +200,26 @@ _TUNING_NOTE = (
 
 
 def write_outputs(folder: Path, predictions: list[dict], report: dict, table: str) -> None:
+    """Each file is replaced whole (temp file + rename): a crash or a full disk leaves the previous result or
+    the new one, never half a file."""
     folder.mkdir(parents=True, exist_ok=True)
-    with (folder / "predictions.jsonl").open("w", encoding="utf-8") as fh:
-        for p in predictions:
-            fh.write(json.dumps(p, ensure_ascii=False) + "\n")
+    write_text_atomic(folder / "predictions.jsonl", "".join(json.dumps(p, ensure_ascii=False) + "\n"
+                                                            for p in predictions))
     task = {"splits": report["splits"], "f1_avg": report["f1_avg"], "version": pb.load_source().version,
             "judge_truncation_rate": report.get("judge_truncation_rate")}
     if report.get("threshold_tuning"):
         task["threshold_tuning"] = report["threshold_tuning"]
     metrics = {"tasks": {"processbench": task},
                "processbench": {k: v for k, v in report.items() if k != "splits"}}
-    (folder / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    write_text_atomic(folder / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     seconds = report.get("seconds")
     timing = "" if seconds is None else f" in {seconds:.1f} s"
-    (folder / "report.md").write_text(
+    write_text_atomic(
+        folder / "report.md",
         f"# ProcessBench: {report['judge']}\n\n{len(predictions)} predictions{timing}.\n\n{table}\n\n"
         "Error / correct accuracy and F1 follow the official protocol; flag statistics count predictions "
         ">= 0: exact precision = flag == label, consistency = flag at or after the label on an erroneous "
-        f"item.{_TUNING_NOTE if report.get('threshold_tuning') else ''}\n", encoding="utf-8")
+        f"item.{_TUNING_NOTE if report.get('threshold_tuning') else ''}\n")
     from ..reports.html_report import write_html_report  # lazy: matplotlib is needed only here
 
     write_html_report(folder)
