@@ -19,9 +19,12 @@ so no vote — a `\\boxed{}` met mid-thought is not a verdict. A review stopped 
 (finish_reason "length") is no vote either, whatever it holds, and is counted (evidence "n_truncated",
 "truncated"; ProcessBench and `--audit` metrics report the judge's truncation rate).
 
-Sampling: temperature, top_p and max_tokens left unset take the judge checkpoint's generation_config.json
-(the sampling its card asks for, e.g. QwQ's temperature 0.6 / top_p 0.95; greedy when it says
-do_sample=false or has no temperature); spec values win. max_tokens defaults to 32768, bounded by the
+Sampling: temperature, top_p, top_k, min_p, repetition_penalty and max_tokens left unset take the judge
+checkpoint's generation_config.json (the sampling its card asks for, e.g. QwQ's temperature 0.6 / top_p 0.95;
+greedy when it says do_sample=false or has no temperature; the filters only when it samples, the repetition
+penalty either way, as transformers applies them); spec values win. Every backend applies all five (hf in its
+own sampler, vLLM natively, an OpenAI-compatible server only in `sampling_fields=vllm` mode — a plain OpenAI
+server has no such fields, and a request that needs them is refused there rather than sampled otherwise). max_tokens defaults to 32768, bounded by the
 model's context minus room for the prompt (`default_max_tokens`), since reasoning judges think at length.
 
 Model output is untrusted: the boxed content must be a bare integer in [-1, n_steps); anything else (no box,
@@ -63,6 +66,9 @@ class CriticConfig:
     # None = from the judge checkpoint's generation_config.json (module docstring); 0 = greedy.
     temperature: float | None = None  # must be > 0 when votes > 1 (identical votes are no vote)
     top_p: float | None = None
+    top_k: int | None = None  # 0 = off
+    min_p: float | None = None  # 0 = off
+    repetition_penalty: float | None = None  # 1 = off
     max_tokens: int | None = None  # None = default_max_tokens(the model's context)
     reference: bool = False  # show the reference solution / gold answer (Step-KTO labeling setting)
     seed: int = 0
@@ -74,6 +80,12 @@ class CriticConfig:
             raise ValueError(f"critic votes={self.votes} needs temperature > 0 (greedy votes would all be equal)")
         if self.max_tokens is not None and self.max_tokens < 1:
             raise ValueError(f"critic max_tokens must be >= 1, got {self.max_tokens}")
+        if self.top_k is not None and self.top_k < 0:
+            raise ValueError(f"critic top_k must be >= 0 (0 = off), got {self.top_k}")
+        if self.min_p is not None and not 0 <= self.min_p < 1:
+            raise ValueError(f"critic min_p must be in [0, 1), got {self.min_p}")
+        if self.repetition_penalty is not None and self.repetition_penalty <= 0:
+            raise ValueError(f"critic repetition_penalty must be > 0 (1 = off), got {self.repetition_penalty}")
 
 
 def default_max_tokens(context: int | None) -> int:
@@ -121,8 +133,13 @@ def checkpoint_defaults(model: str | None) -> dict:
             found["temperature"] = 0.0  # the checkpoint asks for greedy decoding
         elif isinstance(gen["temperature"], (int, float)):
             found["temperature"] = float(gen["temperature"])
-            if isinstance(gen.get("top_p"), (int, float)):
-                found["top_p"] = float(gen["top_p"])
+            # the filters only shape sampling; transformers ignores them when decoding greedily
+            for key, kind in (("top_p", float), ("top_k", int), ("min_p", float)):
+                if isinstance(gen.get(key), (int, float)) and not isinstance(gen.get(key), bool):
+                    found[key] = kind(gen[key])
+        # a repetition penalty changes greedy decoding too (transformers and vLLM apply it either way)
+        if isinstance(gen.get("repetition_penalty"), (int, float)) and gen["repetition_penalty"] > 0:
+            found["repetition_penalty"] = float(gen["repetition_penalty"])
     text_cfg = cfg.get("text_config") if isinstance(cfg.get("text_config"), dict) else cfg
     context = text_cfg.get("max_position_embeddings")
     if isinstance(context, int) and context > 0:
@@ -134,7 +151,8 @@ def resolve_config(config: CriticConfig, model: str | None) -> tuple[CriticConfi
     """Fill the unset sampling fields from the checkpoint; returns the config and where each value came from."""
     found = checkpoint_defaults(model)
     values, source = {}, {}
-    for key, fallback in (("temperature", 0.0), ("top_p", 1.0)):
+    for key, fallback in (("temperature", 0.0), ("top_p", 1.0), ("top_k", 0), ("min_p", 0.0),
+                          ("repetition_penalty", 1.0)):
         given = getattr(config, key)
         values[key] = given if given is not None else found.get(key, fallback)
         source[key] = "spec" if given is not None else "generation_config.json" if key in found else "default"
@@ -239,7 +257,8 @@ class CriticJudge:
 
     def _request(self, key: str, prompt: str, vote: int) -> GenerationRequest:
         cfg = self.config
-        sampling = SamplingSettings(temperature=cfg.temperature, top_p=cfg.top_p, max_tokens=cfg.max_tokens)
+        sampling = SamplingSettings(temperature=cfg.temperature, top_p=cfg.top_p, max_tokens=cfg.max_tokens,
+                                    top_k=cfg.top_k, min_p=cfg.min_p, repetition_penalty=cfg.repetition_penalty)
         seed = _seed(cfg.seed, prompt, vote)
         if self.backend.uses_chat:
             messages = ({"role": "user", "content": prompt},)
@@ -284,6 +303,8 @@ class CriticJudge:
             "n_truncated": sum(truncated),
             "truncated": any(truncated),
             "sampling": {"temperature": self.config.temperature, "top_p": self.config.top_p,
+                         "top_k": self.config.top_k, "min_p": self.config.min_p,
+                         "repetition_penalty": self.config.repetition_penalty,
                          "max_tokens": self.config.max_tokens, "source": self.sampling_source},
         }
         if first_error is None:

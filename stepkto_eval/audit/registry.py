@@ -14,9 +14,9 @@ Grammar::
 * BACKEND is one of the generation backends (`hf`, `vllm`, `openai`, `auto`); BASE_URL is the server of the
   openai backend. The API key never goes into a spec (specs are recorded in manifests): pass
   `make_judge(spec, api_key=...)` or let the backend read its environment variable.
-* critic options: votes (int), temperature, top_p (float), max_tokens, seed (int), reference (0/1: show the
-  reference solution or gold answer); temperature / top_p / max_tokens left out come from the judge
-  checkpoint's generation_config.json and context length (audit/critic.py). Any other key is passed to
+* critic options: votes (int), temperature, top_p, min_p, repetition_penalty (float), top_k, max_tokens,
+  seed (int), reference (0/1: show the reference solution or gold answer); sampling values and max_tokens
+  left out come from the judge checkpoint's generation_config.json and context length (audit/critic.py). Any other key is passed to
   `make_backend` as a backend option (e.g. `device=cuda`, `dtype=bfloat16`, `max_model_len=4096`); values
   that look like numbers or booleans are converted.
 * prm options: the fields of `PRMSpec` — preset (qwen2.5-math-prm | skywork-o1-prm | math-shepherd |
@@ -47,8 +47,8 @@ from stepkto_eval.audit.base import Judge
 KINDS = ("arith", "critic", "prm")
 BACKENDS = ("auto", "hf", "vllm", "openai")
 _MEMBER_SPLIT = re.compile(r"\+(?=(?:arith(?:$|\+|\?)|critic:|prm:))")
-_CRITIC_KEYS = {"votes": int, "temperature": float, "top_p": float, "max_tokens": int, "seed": int,
-                "reference": "bool"}
+_CRITIC_KEYS = {"votes": int, "temperature": float, "top_p": float, "top_k": int, "min_p": float,
+                "repetition_penalty": float, "max_tokens": int, "seed": int, "reference": "bool"}
 _INFRA = ("backend", "api_key")
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 

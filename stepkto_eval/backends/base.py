@@ -26,6 +26,16 @@ class SamplingSettings:
     top_p: float = 1.0
     max_tokens: int = 4096  # chain-of-thought needs room; never a silent 256
     stop: tuple[str, ...] = ()  # extra stop strings; EOS handling comes from the tokenizer/generation config
+    # Filters and penalty beyond the OpenAI set, with vLLM's meaning. Evaluation leaves them off (the same run
+    # means the same thing on every backend); a judge takes them from its checkpoint's generation config.
+    top_k: int = 0  # keep the k most probable tokens; 0 = off
+    min_p: float = 0.0  # drop tokens below min_p x the top token's probability; 0 = off
+    repetition_penalty: float = 1.0  # > 1 discourages tokens already in the prompt or output; 1 = off
+
+    @property
+    def has_extras(self) -> bool:
+        """True when a filter or penalty outside the OpenAI API's fields is on."""
+        return self.top_k > 0 or self.min_p > 0 or self.repetition_penalty != 1.0
 
     def to_dict(self) -> dict:
         return asdict(self)

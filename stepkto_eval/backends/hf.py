@@ -9,9 +9,9 @@ Stopping: the EOS ids of the model's generation config (falling back to the toke
 request's extra stop strings, which are cut from the returned text (the OpenAI/vLLM convention).
 finish_reason is "stop" for EOS or a stop string, "length" when `max_tokens` ran out.
 
-Sampling settings come only from the request (temperature, top_p); sampling defaults stored in a
-checkpoint's generation config (top_k, repetition penalty, ...) are ignored so that hf, vllm and openai
-runs of one configuration mean the same thing.
+Sampling settings come only from the request (temperature, top_p, and the top_k / min_p / repetition
+penalty a judge may ask for); sampling defaults stored in a checkpoint's generation config are ignored so
+that hf, vllm and openai runs of one configuration mean the same thing.
 
 Seeds (what is guaranteed): a sampled completion depends only on its prompt, settings and seed, never
 on which other requests share its batch. Each row draws its tokens from its own `torch.Generator`
@@ -84,19 +84,28 @@ class SeededSampler:
     """Logits processor that samples each row with its own generator and returns a one-hot score.
 
     Row i at decoding step t has drawn exactly t numbers from generator i, whatever the batch holds.
-    Temperature scaling and nucleus (top-p) filtering follow the usual definitions:
-    p = softmax(logits / T); keep the smallest set of tokens whose mass reaches top_p.
+    Temperature scaling and the filters follow the usual definitions, in vLLM's order:
+    p = softmax(logits / T); top-k keeps the k most probable tokens (renormalised); top-p keeps the smallest
+    set of those whose mass reaches top_p; min-p drops tokens below min_p x the top token's probability.
     """
 
-    def __init__(self, generators: list, temperature: float, top_p: float):
+    def __init__(self, generators: list, temperature: float, top_p: float, top_k: int = 0, min_p: float = 0.0):
         self.generators = generators
         self.temperature = temperature
         self.top_p = top_p
+        self.top_k = top_k
+        self.min_p = min_p
 
     def __call__(self, input_ids, scores):
         import torch
 
         probs = torch.softmax(scores.float() / self.temperature, dim=-1)  # (batch, vocab)
+        if 0 < self.top_k < probs.shape[-1]:
+            kth = probs.topk(self.top_k, dim=-1).values[:, -1:]
+            probs = probs.masked_fill(probs < kth, 0.0)
+            probs = probs / probs.sum(dim=-1, keepdim=True)
+        if self.min_p > 0:  # before top-p, which selects the same set: both only cut the tail
+            probs = probs.masked_fill(probs < self.min_p * probs.max(dim=-1, keepdim=True).values, 0.0)
         if self.top_p < 1.0:
             sorted_probs, order = probs.sort(dim=-1, descending=True)
             # drop a token when the mass strictly before it already reaches top_p (the top token always stays)
@@ -305,10 +314,16 @@ class HFBackend:
             max_new_tokens=sampling.max_tokens, do_sample=False, eos_token_id=self.eos_ids,
             pad_token_id=self.tokenizer.pad_token_id,
         )
+        processors = []
+        if sampling.repetition_penalty != 1.0:  # before temperature, as transformers and vLLM apply it
+            from transformers import RepetitionPenaltyLogitsProcessor
+
+            processors.append(RepetitionPenaltyLogitsProcessor(sampling.repetition_penalty))
         if sampling.temperature > 0:
-            kwargs["logits_processor"] = [SeededSampler(
-                [self._generator(r.seed) for r in requests], sampling.temperature, sampling.top_p
-            )]
+            processors.append(SeededSampler([self._generator(r.seed) for r in requests], sampling.temperature,
+                                            sampling.top_p, sampling.top_k, sampling.min_p))
+        if processors:
+            kwargs["logits_processor"] = processors
         if sampling.stop:
             kwargs["stopping_criteria"] = [StopOnText(self.tokenizer, sampling.stop, batch["input_ids"].shape[1])]
         with torch.inference_mode():

@@ -311,10 +311,23 @@ class OpenAIBackend:
         """The neutral sampling values sent to `server` besides temperature/top_p/max_tokens."""
         return {**OPENAI_NEUTRAL, **(VLLM_NEUTRAL if server.mode == "vllm" else {})}
 
+    def _with_sampling_fields(self, body: dict, server: Server) -> dict:
+        """The request for `server`: its neutral fields, overridden by the request's own filters. A server in
+        `openai` mode has no field for top_k / min_p / repetition_penalty; sending such a request there would
+        sample from another distribution than asked, so it is refused."""
+        extras = {k: body[k] for k in VLLM_NEUTRAL if k in body}
+        if extras and server.mode != "vllm":
+            raise ValueError(f"{server.url} takes only OpenAI sampling fields (sampling_fields={server.mode}), and "
+                             f"this request needs {extras}; serve the model with vLLM (sampling_fields=vllm) or set "
+                             "the judge's top_k=0, min_p=0, repetition_penalty=1 explicitly")
+        return {**self.sampling_fields(server), **body}
+
     def _body(self, request: GenerationRequest) -> tuple[str, dict]:
         s = request.sampling
         body: dict = {"model": self.model, "max_tokens": s.max_tokens, "temperature": s.temperature,
                       "top_p": s.top_p}
+        if s.has_extras:  # a judge's generation-config filters: only a vLLM server takes them (checked per server)
+            body.update(top_k=s.top_k if s.top_k > 0 else -1, min_p=s.min_p, repetition_penalty=s.repetition_penalty)
         if s.stop:
             body["stop"] = list(s.stop)
         if request.seed is not None:
@@ -331,7 +344,7 @@ class OpenAIBackend:
         try:
             path, body = self._body(request)
             answer, server = self._with_retries(
-                lambda srv: srv.request("POST", path, {**body, **self.sampling_fields(srv)}))
+                lambda srv: srv.request("POST", path, self._with_sampling_fields(body, srv)))
             return self._to_completion(request, answer, server.url)
         except Exception as exc:  # recorded on the sample; the run goes on
             return Completion(request.key, None, "error", prompt_text=request.prompt,

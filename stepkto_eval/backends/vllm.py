@@ -141,7 +141,8 @@ class VLLMBackend:
 
         s = request.sampling
         return SamplingParams(n=n, temperature=s.temperature, top_p=s.top_p, max_tokens=s.max_tokens,
-                              stop=list(s.stop) or None, seed=request.seed)
+                              stop=list(s.stop) or None, seed=request.seed, top_k=s.top_k if s.top_k > 0 else -1,
+                              min_p=s.min_p, repetition_penalty=s.repetition_penalty)
 
     def _run_units(self, requests, units) -> list[list[Completion]]:
         """Send all units to the engine at once; if that fails, retry unit by unit to isolate the bad one."""

@@ -108,7 +108,8 @@ def test_verdict_from_completions_records_raw_outputs_and_failures():
     assert junk.evidence["no_verdict_reason"] == "no parsable vote"
 
 
-@pytest.mark.parametrize("bad", [dict(votes=0), dict(votes=3, temperature=0.0), dict(max_tokens=0)])
+@pytest.mark.parametrize("bad", [dict(votes=0), dict(votes=3, temperature=0.0), dict(max_tokens=0), dict(top_k=-1),
+                                 dict(min_p=1.0), dict(repetition_penalty=0.0)])
 def test_config_validation(bad):
     with pytest.raises(ValueError):
         CriticConfig(**bad)
@@ -243,6 +244,25 @@ def test_sampling_defaults_come_from_the_checkpoint(generation, context, spec, w
     assert default_max_tokens(None) == 32768
 
 
+@pytest.mark.parametrize(
+    ("generation", "spec", "want"),
+    [
+        # a sampling judge: its filters and penalty are taken (the values are what such cards ship, not one card's)
+        ({"do_sample": True, "temperature": 0.6, "top_p": 0.95, "top_k": 40, "min_p": 0.05,
+          "repetition_penalty": 1.05}, {}, (40, 0.05, 1.05)),
+        ({"do_sample": True, "temperature": 0.6, "top_k": 40}, {"top_k": 0}, (0, 0.0, 1.0)),  # the spec wins
+        # a greedy judge: filters mean nothing to greedy decoding, the penalty still applies
+        ({"do_sample": False, "top_k": 40, "repetition_penalty": 1.3}, {}, (0, 0.0, 1.3)),
+        (None, {}, (0, 0.0, 1.0)),  # no generation config: all off
+    ],
+)
+def test_filters_and_penalty_come_from_the_checkpoint(generation, spec, want, tmp_path):
+    if generation is not None:
+        _write_json(tmp_path / "generation_config.json", generation)
+    judge = CriticJudge(backend=None, config=CriticConfig(**spec), name="critic:test", model=str(tmp_path))
+    assert (judge.config.top_k, judge.config.min_p, judge.config.repetition_penalty) == want
+
+
 def test_votes_on_a_greedy_checkpoint_need_a_temperature(tmp_path):
     _write_json(tmp_path / "generation_config.json", {"do_sample": False})
     with pytest.raises(ValueError, match="needs temperature > 0"):
@@ -264,7 +284,8 @@ def think_model_dir(tmp_path_factory):
         "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
         "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n<think>\n{% endif %}")
     tok.save_pretrained(folder)
-    GenerationConfig(do_sample=True, temperature=0.6, top_p=0.95, eos_token_id=tok.eos_token_id).save_pretrained(folder)
+    GenerationConfig(do_sample=True, temperature=0.6, top_p=0.95, top_k=40, repetition_penalty=1.05,
+                     eos_token_id=tok.eos_token_id).save_pretrained(folder)
     return folder
 
 
@@ -274,10 +295,13 @@ def test_reasoning_judge_through_the_hf_backend(think_model_dir, pb_items):
     judge = make_judge(f"critic:hf:{think_model_dir}?max_tokens=8&device=cpu&seed=3")
     assert (judge.config.temperature, judge.config.top_p) == (0.6, 0.95)
     assert judge.sampling_source["temperature"] == "generation_config.json"
+    sent = judge._request("0|0", "a prompt", 0).sampling  # what reaches the backend
+    assert (sent.top_k, sent.min_p, sent.repetition_penalty) == (40, 0.0, 1.05)
     verdicts = judge.judge(pb_items)
     for verdict in verdicts:
         ev = verdict.evidence
         assert ev["sampling"]["temperature"] == 0.6 and ev["sampling"]["max_tokens"] == 8
+        assert (ev["sampling"]["top_k"], ev["sampling"]["repetition_penalty"]) == (40, 1.05)
         [finish], [raw] = ev["finish_reasons"], ev["raw_outputs"]
         # the rendered prompt opened <think>: a random 8-token output is either cut (length) or unfinished
         # thinking, unless it happens to close the block — then only the text after </think> is read

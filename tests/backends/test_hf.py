@@ -98,6 +98,43 @@ def test_sampling_differs_from_greedy(tiny):
     assert any(s.text != greedy.text for s in samples)
 
 
+# ---- a judge's filters and penalty (top_k, min_p, repetition_penalty) ----------------------------------------
+
+@pytest.mark.parametrize("filters", [dict(top_k=1), dict(min_p=0.999)], ids=["top_k=1", "min_p=0.999"])
+def test_filters_that_keep_only_the_top_token_sample_the_greedy_text(tiny, filters):
+    # the samplers differ by seed (test_sampling_differs_from_greedy); a filter that leaves one candidate
+    # makes every seed draw the argmax, so the sampled text must be the greedy text exactly
+    greedy = tiny.generate([chat(0, QUESTIONS[1])])[0]
+    narrowed = SamplingSettings(temperature=1.0, max_tokens=12, **filters)
+    samples = tiny.generate([chat(0, QUESTIONS[1], narrowed, seed=s) for s in range(3)])
+    assert [s.text for s in samples] == [greedy.text] * 3
+
+
+def test_top_k_keeps_sampling_among_the_k_best(tiny):
+    samples = tiny.generate([chat(0, QUESTIONS[1], SamplingSettings(temperature=1.0, max_tokens=12, top_k=5),
+                                  seed=s) for s in range(4)])
+    assert len({s.text for s in samples}) > 1  # still a sampler, not greedy
+
+
+def test_repetition_penalty_matches_transformers_generate(tiny, sharp_dir):
+    # reference: transformers' own greedy generate with the same penalty, on the same prompt tokens
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    penalised = SamplingSettings(max_tokens=12, repetition_penalty=1.3)
+    ours = tiny.generate([chat(0, QUESTIONS[1], penalised)])[0]
+    plain = tiny.generate([chat(0, QUESTIONS[1])])[0]
+    tokenizer = AutoTokenizer.from_pretrained(sharp_dir)
+    model = AutoModelForCausalLM.from_pretrained(sharp_dir).eval()
+    ids = tokenizer(ours.prompt_text, return_tensors="pt", add_special_tokens=False)["input_ids"]
+    with torch.no_grad():
+        out = model.generate(ids, max_new_tokens=12, do_sample=False, repetition_penalty=1.3,
+                             eos_token_id=tiny.eos_ids, pad_token_id=tokenizer.pad_token_id)
+    reference = tokenizer.decode(out[0, ids.shape[1]:].tolist(), skip_special_tokens=True)
+    assert ours.text == reference and ours.text
+    assert ours.text != plain.text  # the control: the penalty changed this greedy text
+
+
 # ---- stopping ---------------------------------------------------------------------------------------------
 
 def test_max_tokens_gives_length(tiny):

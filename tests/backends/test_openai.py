@@ -155,6 +155,25 @@ def test_server_honours_seeds(vllm_server):
     backend.close()
 
 
+def test_a_judges_filters_reach_a_vllm_server_and_are_refused_by_a_plain_openai_one(vllm_server):
+    # The server's checkpoint asks for repetition_penalty 1.3. Sent explicitly, the same penalty must give the
+    # server-default text (sampling_fields=openai leaves the field to the server); top_k=1 must give greedy text.
+    question = "List the numbers from one to twenty, one per line."
+    vllm_mode = OpenAIBackend(base_url=vllm_server, sampling_fields="vllm")
+    server_default = OpenAIBackend(base_url=vllm_server, sampling_fields="openai")
+    greedy = vllm_mode.generate([ask("g", question)])[0]
+    explicit = vllm_mode.generate([ask("p", question, SamplingSettings(max_tokens=24, repetition_penalty=1.3))])[0]
+    default = server_default.generate([ask("d", question)])[0]
+    assert explicit.text == default.text and explicit.text != greedy.text
+    top1 = SamplingSettings(temperature=1.0, max_tokens=24, top_k=1)
+    assert [c.text for c in vllm_mode.generate([ask(f"s{i}", question, top1, seed=i) for i in range(2)])] == \
+        [greedy.text] * 2
+    # a plain OpenAI server has no top_k field: the request is a recorded error, never sampled otherwise
+    refused = server_default.generate([ask("k", question, top1, seed=0)])[0]
+    assert refused.finish_reason == "error" and "takes only OpenAI sampling fields" in refused.error
+    vllm_mode.close(), server_default.close()
+
+
 # ---- the same sampling as the offline vllm backend; a fleet that loses a server ---------------------------------
 # The offline reference runs in a subprocess, so its engine is gone when it returns.
 LIMIT = 4

@@ -49,6 +49,18 @@ def test_chat_and_plain_prompts_in_one_call(engine):
     assert engine.uses_chat is True
 
 
+def test_a_judges_filters_and_penalty_reach_the_engine(engine):
+    # top_k=1 leaves one candidate, so every seed samples the greedy text; a repetition penalty changes
+    # greedy text (the control shows it is applied, not dropped on the way to SamplingParams)
+    question = "List the numbers from one to twenty, one per line."
+    greedy = engine.generate([ask("g", question)])[0]
+    top1 = SamplingSettings(temperature=1.0, max_tokens=16, top_k=1)
+    assert [c.text for c in engine.generate([ask(f"s{i}", question, top1, seed=i) for i in range(3)])] == \
+        [greedy.text] * 3
+    penalised = engine.generate([ask("p", question, SamplingSettings(max_tokens=16, repetition_penalty=1.5))])[0]
+    assert penalised.text and penalised.text != greedy.text
+
+
 def test_max_tokens_gives_length(engine):
     out = engine.generate([ask("a", "Write a long story about a dragon.", SamplingSettings(max_tokens=4))])[0]
     assert (out.finish_reason, out.completion_tokens) == ("length", 4)
