@@ -22,6 +22,7 @@ from stepkto_eval.reports import plots
 from stepkto_eval.reports.html_page import Html, esc, estimate_cell, page, pct, plot_or_note, section, table
 from stepkto_eval.reports.run_view import RunView, headline, load_run, main_metric, natural_key
 from stepkto_eval.reports.sample_browser import is_correct_but_flawed, is_wrong, samples_block
+from stepkto_eval.reports.view_sections import view_sections
 
 SAMPLE_CAP = 50  # samples shown per category (wrong / correct-but-flawed)
 
@@ -202,6 +203,7 @@ def render(run: RunView, sample_cap: int = SAMPLE_CAP) -> str:
     breakdowns = breakdown_tables(scored)
     if breakdowns:
         body.append(section("Breakdown", *breakdowns, section_id="breakdown"))
+    body += view_sections([(name, run.samples_of(name)) for name in run.task_names()])
     bench = processbench_parts(tasks)
     if bench:
         body.append(section("ProcessBench", *bench, section_id="processbench"))
