@@ -74,7 +74,7 @@ def length_section(tasks: Tasks) -> Html | None:
                                           bins.edges, f"{task}: completion length, correct vs wrong",
                                           f"completion length ({unit})"),
                                   f"{task} completion length correct vs wrong"))
-        labels = [f"{lo}-{hi}" for lo, hi in zip(bins.edges, bins.edges[1:])]
+        labels = [f"{lo}-{hi}" for lo, hi in zip(bins.edges[:-1], bins.edges[1:], strict=True)]
         rows = [[label, n, pct(acc), pct(cut)]  # empty bins only in the chart
                 for label, n, acc, cut in zip(labels, bins.n, bins.accuracy, bins.truncated, strict=True) if n]
         parts.append(table([f"length ({unit})", "completions", "correct %", "truncated %"], rows,
