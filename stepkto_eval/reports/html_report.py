@@ -2,8 +2,9 @@
 
 Sections: the task table, accuracy bars with error bars, flawed-step rate (when audited), breakdown
 tables (per subject, level, ... as metrics.json lists them), a subject × level heat map for tasks whose problems carry both (MATH-500), ProcessBench F1 per split
-and the judge's confusion (when present), the browsable sample of wrong and correct-but-flawed
-answers, and the manifest. Inputs are read from the folder only (docs/run-folder.md).
+and the judge's confusion (when present), the views of `reports/views.py` (difficulty, length and
+truncation, pass@k/maj@k and solve rates, step-audit views; rendered by `view_sections.py`), the browsable
+sample of wrong and correct-but-flawed answers, and the manifest. Inputs are read from the folder only (docs/run-folder.md).
 
 ProcessBench entries in metrics.json are read from `tasks[<name>]["splits"][<split>]` with keys
 `f1`, `error_acc`, `correct_acc` (fractions, or {"value", "ci_low", "ci_high"} dicts) and an optional
