@@ -267,3 +267,16 @@ def test_a_failing_view_plot_becomes_a_note(tmp_path, monkeypatch):
     assert 'Plot "math500 pass@k and maj@k" could not be drawn (RuntimeError: renderer exploded)' in html
     assert 'id="passk-math500"' in html  # the numbers are still there
     assert "math500 solve-rate histogram" in _alts(html)
+
+
+def test_a_failing_view_becomes_a_note(tmp_path, monkeypatch):
+    from stepkto_eval.reports import views
+
+    def broken(*args, **kwargs):  # every record shape we know of is handled; simulate an unforeseen one
+        raise KeyError("odd record")
+
+    monkeypatch.setattr(views, "length_bins", broken)
+    html = write_html_report(write_sampled_run(tmp_path / "run", n=2)).read_text()
+    assert 'View "length_section" could not be computed (KeyError' in html
+    assert 'id="lengths"' not in html
+    assert 'id="difficulty"' in html and 'id="sampling"' in html and 'id="samples"' in html

@@ -6,6 +6,7 @@ fails becomes a one-line note. Task names are escaped like every other dataset-d
 """
 from __future__ import annotations
 
+import logging
 from functools import partial
 from typing import Any, Mapping, Sequence
 
@@ -13,6 +14,7 @@ from stepkto_eval import metrics as m
 from stepkto_eval.reports import plots, views
 from stepkto_eval.reports.html_page import Html, esc, pct, plot_or_note, section, table
 
+log = logging.getLogger(__name__)
 Tasks = Sequence[tuple[str, Sequence[Mapping[str, Any]]]]  # (task name, its samples)
 
 
@@ -155,6 +157,14 @@ def audit_section(tasks: Tasks) -> Html | None:
 
 
 def view_sections(tasks: Tasks) -> list[Html]:
-    """Every view section that applies to the run, in page order."""
-    made = [difficulty_section(tasks), length_section(tasks), sampling_section(tasks), audit_section(tasks)]
+    """Every view section that applies to the run, in page order. A view that fails on odd records becomes a
+    note, like a failed plot: the rest of the report is worth more than the view."""
+    made = []
+    for build in (difficulty_section, length_section, sampling_section, audit_section):
+        try:
+            made.append(build(tasks))
+        except Exception as exc:  # records are untrusted input; the task table still has the headline numbers
+            log.warning("report view %s skipped: %s: %s", build.__name__, type(exc).__name__, exc)
+            made.append(Html(f'<p class="note">View "{esc(build.__name__)}" could not be computed '
+                             f"({esc(type(exc).__name__)}: {esc(str(exc)[:200])}).</p>"))
     return [s for s in made if s is not None]

@@ -72,7 +72,8 @@ class Curves:
 
 def difficulty(meta: Mapping[str, Any] | None) -> tuple[str, int, str] | None:
     """(axis, order, label) of a problem: its level, else its contest problem number in bands of five."""
-    meta = meta or {}
+    if not isinstance(meta, Mapping):  # a malformed record: no difficulty rather than a failed report
+        return None
     level = meta.get("level")
     if level is not None:
         text = re.sub(r"^\s*Level\s*", "", str(level))
@@ -85,13 +86,18 @@ def difficulty(meta: Mapping[str, Any] | None) -> tuple[str, int, str] | None:
     return None
 
 
+def _index(sample: Sample) -> int:
+    value = sample.get("sample_index")
+    return value if isinstance(value, int) else 0
+
+
 def per_problem(samples: Iterable[Sample]) -> dict[str, list[Sample]]:
     """{id: samples in sample_index order}, in first-seen order of ids."""
     groups: dict[str, list[Sample]] = {}
     for s in samples:
         groups.setdefault(str(s.get("id")), []).append(s)
     for group in groups.values():
-        group.sort(key=lambda s: s.get("sample_index") or 0)
+        group.sort(key=_index)
     return groups
 
 
@@ -132,6 +138,13 @@ def accuracy_by_difficulty(samples: Iterable[Sample], *, seed: int = 0) -> Bucke
     return Bucketed(axis, labels, ns, ests, loose) if labels else None
 
 
+def _well_formed_audit(sample: Sample) -> bool:
+    """The audit fields `metrics.flawed_step_rate` reads have the recorded types (report inputs are untrusted)."""
+    first, judge = sample.get("first_error"), sample.get("judge")
+    return (first is None or (isinstance(first, int) and not isinstance(first, bool))) and \
+        (judge is None or isinstance(judge, Mapping))
+
+
 def flawed_rate_by_difficulty(samples: Iterable[Sample], *, seed: int = 0) -> Bucketed | None:
     """`metrics.flawed_step_rate` per difficulty bucket (share of audited correct completions with a wrong step)."""
     groups = per_problem(samples)
@@ -143,7 +156,7 @@ def flawed_rate_by_difficulty(samples: Iterable[Sample], *, seed: int = 0) -> Bu
     axis, buckets, loose = found
     labels, ns, ests = [], [], []
     for (_, label), pids in buckets.items():
-        rate = m.flawed_step_rate({p: groups[p] for p in pids}, seed=seed)
+        rate = m.flawed_step_rate({p: [s for s in groups[p] if _well_formed_audit(s)] for p in pids}, seed=seed)
         if rate["value"] is not None:
             labels.append(label)
             ns.append(rate["n_correct"] - rate["n_no_verdict"])
@@ -168,7 +181,7 @@ def length_unit(samples: Sequence[Sample]) -> tuple[str, Callable[[Sample], int]
     """Tokens when every sample has a completion token count, else characters (one unit for all)."""
     if samples and all(_token_count(s) is not None for s in samples):
         return "tokens", lambda s: _token_count(s) or 0
-    return "characters", lambda s: len(s.get("completion") or "")
+    return "characters", lambda s: len(s["completion"]) if isinstance(s.get("completion"), str) else 0
 
 
 def lengths_by_correctness(samples: Iterable[Sample]) -> Lengths | None:
@@ -228,7 +241,7 @@ def majority_prefix_scores(group: Sequence[Sample], equivalent: m.Equivalent) ->
     group whose first vote came earliest, as in `metrics.majority_index`. Example: answers [5, 4, 4] with
     4 correct -> maj@1 = 0 (only 5 voted), maj@2 = 0 (tie, 5 came first), maj@3 = 1.
     """
-    answers = [s.get("extracted") for s in group]
+    answers = [s.get("extracted") if isinstance(s.get("extracted"), str) else None for s in group]
     vote_groups = m.vote_groups(answers, equivalent)
     owner = {i: g for g, members in enumerate(vote_groups) for i in members}
     counts = [0] * len(vote_groups)

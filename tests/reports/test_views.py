@@ -180,3 +180,16 @@ def test_first_error_positions():
                rec("f", 0, True, first_error=9, steps=["s"] * 3)]  # malformed: no such step
     assert views.first_error_positions(samples) == {"correct answer": [0.25], "wrong answer": [0.0, 0.8]}
     assert views.first_error_positions([rec("a")]) is None
+
+
+def test_malformed_records_do_not_break_the_views():
+    """Hand-edited or corrupt lines: wrong types in meta, completion, sample_index, extracted and audit fields."""
+    odd = [rec("a", 0, True, meta="Level 1", completion=12345, sample_index="0", extracted=7),
+           rec("a", 1, False, meta={"level": 1}, first_error="2", judge="x", steps="abc"),
+           rec("b", 0, True, meta={"level": 1}, first_error=True, tokens="many"),
+           rec("b", 1, True, meta={"level": 1}, first_error=0, steps=["s", "t"], judge={"evidence": "e"})]
+    assert views.accuracy_by_difficulty(odd).labels == ["1"]
+    assert views.flawed_rate_by_difficulty(odd).estimates[0].value == 1.0  # only b#1 is a well-formed verdict
+    assert views.lengths_by_correctness(odd).unit == "characters"
+    assert views.pass_and_majority_curves(odd, SAME) is not None
+    assert views.first_error_positions(odd) == {"correct answer": [0.0]}
