@@ -72,11 +72,14 @@ def length_section(tasks: Tasks) -> Html | None:
         if unit == "characters":
             parts.append(_note("Not every sample records a completion token count (tokens.completion), so "
                                "lengths are counted in characters."))
-        parts.append(plot_or_note(partial(plots.histogram_chart, {"correct": lengths.correct, "wrong": lengths.wrong},
-                                          bins.edges, f"{task}: completion length, correct vs wrong",
+        top = bins.edges[-1]  # the long tail is drawn in the last bin, as the table counts it
+        clipped = {"correct": [min(v, top) for v in lengths.correct], "wrong": [min(v, top) for v in lengths.wrong]}
+        parts.append(plot_or_note(partial(plots.histogram_chart, clipped, bins.edges, f"{task}: completion length, correct vs wrong",
                                           f"completion length ({unit})"),
                                   f"{task} completion length correct vs wrong"))
         labels = [f"{lo}-{hi}" for lo, hi in zip(bins.edges[:-1], bins.edges[1:], strict=True)]
+        if bins.longest > bins.edges[-1]:
+            labels[-1] = f"{bins.edges[-2]}-{bins.longest}"
         rows = [[label, n, pct(acc), pct(cut)]  # empty bins only in the chart
                 for label, n, acc, cut in zip(labels, bins.n, bins.accuracy, bins.truncated, strict=True) if n]
         parts.append(table([f"length ({unit})", "completions", "correct %", "truncated %"], rows,

@@ -19,6 +19,7 @@ bucket, so a 10k-sample run costs what the pipeline's own metrics cost.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -54,6 +55,7 @@ class LengthBins:
 
     unit: str
     edges: list[int]  # bin i is [edges[i], edges[i + 1]); the last bin also takes values beyond it
+    longest: int  # the largest length (beyond edges[-1] when the last bin holds a long tail)
     n: list[int]
     accuracy: list[float | None]
     truncated: list[float | None]
@@ -193,12 +195,17 @@ def lengths_by_correctness(samples: Iterable[Sample]) -> Lengths | None:
                    [length(s) for s in answered if not s["correct"]])
 
 
-def bin_edges(values: Sequence[int], n_bins: int = 10) -> list[int]:
-    """At most `n_bins` equal-width integer bins [lo, lo + w), ... covering min..max of `values`.
+def bin_edges(values: Sequence[int], n_bins: int = 10, tail: float = 0.01) -> list[int]:
+    """At most `n_bins` equal-width integer bins [lo, lo + w), ... from the smallest value to the (1 - tail)
+    quantile; the few longer values belong to the last bin (a single 10x outlier must not squeeze every
+    other completion into one bar).
 
-    Example: [3, 10, 25] with 4 bins -> width ceil(23 / 4) = 6 -> edges [3, 9, 15, 21, 27].
+    Example: [3, 10, 25] with 4 bins, no tail -> width ceil(22 / 4) = 6 -> edges [3, 9, 15, 21, 27].
     """
-    lo, hi = min(values, default=0), max(values, default=0)
+    ordered = sorted(values)
+    if not ordered:
+        return [0, 1]
+    lo, hi = ordered[0], ordered[max(0, math.ceil((1 - tail) * len(ordered)) - 1)]
     width = max(1, -(-(hi - lo) // n_bins))  # ceil division, at least 1
     count = min(n_bins, (hi - lo) // width + 1)
     return [lo + i * width for i in range(count + 1)]
@@ -220,7 +227,7 @@ def length_bins(samples: Iterable[Sample], n_bins: int = 10) -> LengthBins | Non
         if s.get("finish_reason") in ("stop", "length"):  # score runs record null: truncation unknown
             known[i] += 1
             cut[i] += s["finish_reason"] == "length"
-    return LengthBins(unit, edges, n, [r / c if c else None for r, c in zip(right, n, strict=True)],
+    return LengthBins(unit, edges, max(length(s) for s in answered), n, [r / c if c else None for r, c in zip(right, n, strict=True)],
                       [c / k if k else None for c, k in zip(cut, known, strict=True)])
 
 

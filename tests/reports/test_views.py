@@ -91,7 +91,15 @@ def test_lengths_use_tokens_only_when_every_sample_has_them():
     ],
 )
 def test_bin_edges(values, n_bins, edges):
-    assert views.bin_edges(values, n_bins) == edges
+    assert views.bin_edges(values, n_bins, tail=0.0) == edges
+
+
+def test_bin_edges_leave_a_long_tail_to_the_last_bin():
+    values = list(range(1, 100)) + [10_000]  # 100 values; the 99% quantile is 99
+    assert views.bin_edges(values, 10) == [1, 11, 21, 31, 41, 51, 61, 71, 81, 91, 101]
+    assert views.bin_edges([]) == [0, 1]
+    bins = views.length_bins([rec(str(v), tokens={"completion": v}) for v in values], n_bins=10)
+    assert bins.n[-1] == 10 and bins.longest == 10_000  # 91..99 and the outlier
 
 
 def test_length_bins_count_accuracy_and_truncation():
@@ -100,7 +108,7 @@ def test_length_bins_count_accuracy_and_truncation():
                rec("c", correct=True, tokens={"completion": 30}),
                rec("d", correct=False, tokens={"completion": 50}, finish_reason="length")]
     bins = views.length_bins(samples, n_bins=4)
-    assert bins.unit == "tokens" and bins.edges == [10, 20, 30, 40, 50]
+    assert bins.unit == "tokens" and bins.edges == [10, 20, 30, 40, 50] and bins.longest == 50
     assert bins.n == [2, 0, 1, 1]
     assert bins.accuracy == [0.5, None, 1.0, 0.0]
     assert bins.truncated == [0.0, None, 0.0, 1.0]
