@@ -280,3 +280,15 @@ def test_a_failing_view_becomes_a_note(tmp_path, monkeypatch):
     assert 'View "length_section" could not be computed (KeyError' in html
     assert 'id="lengths"' not in html
     assert 'id="difficulty"' in html and 'id="sampling"' in html and 'id="samples"' in html
+
+
+def test_view_plots_show_a_formula_in_a_task_name_as_text(tmp_path):
+    """Every view chart carries the task name in its title; `$...$` there must not reach mathtext."""
+    name = "t$\\frac{1}{$ <b>"
+    spec = TaskSpec(correct={f"q{i}": [i % 2 == 0, True, i % 3 == 0] for i in range(6)}, audited=True,
+                    meta={f"q{i}": {"level": f"Level {i % 3 + 1}"} for i in range(6)}, flawed={("q0", 0), ("q1", 1)})
+    html = write_html_report(write_run(tmp_path / "r", "m", {name: spec}, n=3)).read_text()
+    assert "could not be drawn" not in html
+    alts = _alts(html)
+    views_drawn = [a for a in alts if a.startswith("t$\\frac{1}{$ &lt;b&gt; ")]
+    assert len(views_drawn) == 7  # difficulty, 2 length charts, pass@k/maj@k, solve rates, 2 audit charts
