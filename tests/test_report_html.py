@@ -6,9 +6,10 @@ import json
 import re
 
 import pytest
-from helpers.run_folders import TaskSpec, math_items, write_run
+from helpers.run_folders import TaskSpec, math_items, write_run, write_sampled_run
 
 from stepkto_eval.cli import main
+from stepkto_eval.reports import plots
 from stepkto_eval.reports.html_report import subject_level_grid, write_html_report
 from stepkto_eval.reports.sample_browser import flagged_span, pick
 
@@ -36,7 +37,9 @@ def test_report_has_every_section_and_is_self_contained(audited_run):
     # No network at view time: no external scripts, stylesheets or images.
     assert not re.search(r'(src|href)="(https?:)?//', html)
     images = _images(html)
-    assert len(images) == 3  # accuracy bars, flawed-step bars, subject x level heat map
+    # accuracy bars, flawed-step bars, subject x level heat map; the views: math500 accuracy and flawed-step
+    # rate by level, first-error position; per task a length histogram and accuracy/truncation by length
+    assert len(images) == 10
     assert all(img.startswith(b"\x89PNG") and len(img) > 2000 for img in images)
     rows = re.search(r'id="task-table".*?<tbody>(.*?)</tbody>', html, re.S).group(1)
     assert rows.count("<tr>") == 2 and "math500" in rows and "amc23" in rows
@@ -117,7 +120,8 @@ def test_processbench_section(tmp_path):
     assert table.count("<tr>") == 4 and "olympiadbench" in table and ">60.0" in table
     confusion = re.search(r'id="confusion-processbench".*?</table>', html, re.S).group(0)
     assert "too_early" in confusion and "<td>10</td>" in confusion
-    assert len(_images(html)) == 2  # accuracy bars + F1 per split
+    assert len(_images(html)) == 4  # accuracy bars + F1 per split; the length views of the fixture's one sample
+    assert "processbench F1 per split" in _alts(html)
 
 
 def test_bad_sample_lines_are_reported_not_fatal(tmp_path):
@@ -188,3 +192,103 @@ def test_report_on_a_real_processbench_folder(shared_data, tmp_path):
     n_error = sum(it["label"] != -1 for it in items)
     assert f"<td>{n_error}</td>" in confusion  # every erroneous item is "exact"
     assert len(_images(html)) == 1  # F1 per split
+
+
+def _alts(html: str) -> list[str]:
+    return re.findall(r'<img class="plot" alt="([^"]*)"', html)
+
+
+def _rows(html: str, table_id: str) -> list[list[str]]:
+    body = re.search(rf'id="{re.escape(table_id)}".*?<tbody>(.*?)</tbody>', html, re.S).group(1)
+    return [[re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td>(.*?)</td>", row, re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
+
+
+def test_views_of_a_sampled_audited_run(tmp_path):
+    html = write_html_report(write_sampled_run(tmp_path / "run", n=8)).read_text()
+    for anchor in ("difficulty", "lengths", "sampling", "audit-views"):
+        assert f'<section id="{anchor}">' in html
+    alts = set(_alts(html))
+    for task in ("math500", "amc23"):
+        assert {f"{task} accuracy by difficulty", f"{task} completion length correct vs wrong",
+                f"{task} accuracy and truncation by length", f"{task} pass@k and maj@k",
+                f"{task} solve-rate histogram"} <= alts
+    assert {"math500 flawed-step rate by difficulty", "math500 first error position"} <= alts
+    assert "amc23 first error position" not in alts  # amc23 was not audited
+    assert "could not be drawn" not in html
+    # Difficulty: MATH-500 by level; AMC by contest problem number, with the proxy explained.
+    assert [r[0] for r in _rows(html, "difficulty-math500")] == ["1", "2", "3", "4", "5"]
+    assert [r[0] for r in _rows(html, "difficulty-amc23")] == ["1-5", "6-10", "11-15", "16-20", "21-25"]
+    assert "grouped by their number within the contest (read from meta.url)" in html
+    # pass@k table: k = 1, 2, 4, 8; pass@1 equals the task table's pass@1; pass@k never falls with k.
+    passk = _rows(html, "passk-math500")
+    assert [r[0] for r in passk] == ["1", "2", "4", "8"]
+    values = [float(r[1].split()[0]) for r in passk]
+    assert values == sorted(values)
+    head = re.search(r'id="task-table".*?<tbody>\s*<tr>(.*?)</tr>', html, re.S).group(1)
+    assert re.findall(r'data-sort="([0-9.]+)"', head)[0] == f"{values[0] / 100:.6f}"
+    # Solve-rate histogram: every problem counted once, 0/8 ... 8/8.
+    solved = _rows(html, "solve-rate-math500")[0]
+    assert solved[0] == "problems" and len(solved) == 10 and sum(map(int, solved[1:])) == 40
+    # Lengths are token counts here, and the longest wrong completions were cut.
+    assert "math500: completion length (tokens)" in html
+    assert any(r[3] not in ("0.0", "–") for r in _rows(html, "length-bins-math500"))
+
+
+def test_views_degrade_for_greedy_runs_without_levels(tmp_path):
+    greedy = write_run(tmp_path / "g", "m", {"t": TaskSpec(correct={f"q{i}": [i % 2 == 0] for i in range(6)})})
+    html = write_html_report(greedy).read_text()
+    assert 'id="lengths"' in html  # lengths apply to every run
+    for absent in ('id="difficulty"', 'id="sampling"', 'id="audit-views"'):
+        assert absent not in html
+    levels = write_html_report(write_run(tmp_path / "l", "m", {"math500": math_items([True, False] * 5)})).read_text()
+    assert 'id="difficulty-math500"' in levels and 'id="sampling"' not in levels
+
+
+def test_views_of_a_score_run_use_characters_and_no_truncation(tmp_path):
+    run = write_run(tmp_path / "s", "m", {"t": TaskSpec(correct={f"q{i}": [i % 3 == 0] for i in range(6)})})
+    records = [json.loads(line) for line in (run / "samples.jsonl").read_text().splitlines()]
+    for r in records:  # what `stepkto-eval score` records for completions made elsewhere
+        r.update(tokens={"prompt": None, "completion": None}, finish_reason=None)
+    (run / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    html = write_html_report(run).read_text()
+    assert "t: completion length (characters)" in html
+    assert "lengths are counted in characters" in html
+    assert "Truncation is unknown for this task" in html
+    assert all(r[3] == "–" for r in _rows(html, "length-bins-t"))
+
+
+def test_a_failing_view_plot_becomes_a_note(tmp_path, monkeypatch):
+    def broken(*args, **kwargs):  # a matplotlib failure cannot be provoked with valid data: simulate one
+        raise RuntimeError("renderer exploded")
+
+    monkeypatch.setattr(plots, "curve_chart", broken)
+    html = write_html_report(write_sampled_run(tmp_path / "run", n=4)).read_text()
+    assert 'Plot "math500 pass@k and maj@k" could not be drawn (RuntimeError: renderer exploded)' in html
+    assert 'id="passk-math500"' in html  # the numbers are still there
+    assert "math500 solve-rate histogram" in _alts(html)
+
+
+def test_a_failing_view_becomes_a_note(tmp_path, monkeypatch):
+    from stepkto_eval.reports import views
+
+    def broken(*args, **kwargs):  # every record shape we know of is handled; simulate an unforeseen one
+        raise KeyError("odd record")
+
+    monkeypatch.setattr(views, "length_bins", broken)
+    html = write_html_report(write_sampled_run(tmp_path / "run", n=2)).read_text()
+    assert 'View "length_section" could not be computed (KeyError' in html
+    assert 'id="lengths"' not in html
+    assert 'id="difficulty"' in html and 'id="sampling"' in html and 'id="samples"' in html
+
+
+def test_view_plots_show_a_formula_in_a_task_name_as_text(tmp_path):
+    """Every view chart carries the task name in its title; `$...$` there must not reach mathtext."""
+    name = "t$\\frac{1}{$ <b>"
+    spec = TaskSpec(correct={f"q{i}": [i % 2 == 0, True, i % 3 == 0] for i in range(6)}, audited=True,
+                    meta={f"q{i}": {"level": f"Level {i % 3 + 1}"} for i in range(6)}, flawed={("q0", 0), ("q1", 1)})
+    html = write_html_report(write_run(tmp_path / "r", "m", {name: spec}, n=3)).read_text()
+    assert "could not be drawn" not in html
+    alts = _alts(html)
+    views_drawn = [a for a in alts if a.startswith("t$\\frac{1}{$ &lt;b&gt; ")]
+    assert len(views_drawn) == 7  # difficulty, 2 length charts, pass@k/maj@k, solve rates, 2 audit charts

@@ -2,8 +2,9 @@
 
 Sections: the task table, accuracy bars with error bars, flawed-step rate (when audited), breakdown
 tables (per subject, level, ... as metrics.json lists them), a subject × level heat map for tasks whose problems carry both (MATH-500), ProcessBench F1 per split
-and the judge's confusion (when present), the browsable sample of wrong and correct-but-flawed
-answers, and the manifest. Inputs are read from the folder only (docs/run-folder.md).
+and the judge's confusion (when present), the views of `reports/views.py` (difficulty, length and
+truncation, pass@k/maj@k and solve rates, step-audit views; rendered by `view_sections.py`), the browsable
+sample of wrong and correct-but-flawed answers, and the manifest. Inputs are read from the folder only (docs/run-folder.md).
 
 ProcessBench entries in metrics.json are read from `tasks[<name>]["splits"][<split>]` with keys
 `f1`, `error_acc`, `correct_acc` (fractions, or {"value", "ci_low", "ci_high"} dicts) and an optional
@@ -22,6 +23,7 @@ from stepkto_eval.reports import plots
 from stepkto_eval.reports.html_page import Html, esc, estimate_cell, page, pct, plot_or_note, section, table
 from stepkto_eval.reports.run_view import RunView, headline, load_run, main_metric, natural_key
 from stepkto_eval.reports.sample_browser import is_correct_but_flawed, is_wrong, samples_block
+from stepkto_eval.reports.view_sections import view_sections
 
 SAMPLE_CAP = 50  # samples shown per category (wrong / correct-but-flawed)
 
@@ -202,6 +204,7 @@ def render(run: RunView, sample_cap: int = SAMPLE_CAP) -> str:
     breakdowns = breakdown_tables(scored)
     if breakdowns:
         body.append(section("Breakdown", *breakdowns, section_id="breakdown"))
+    body += view_sections([(name, run.samples_of(name)) for name in run.task_names()])
     bench = processbench_parts(tasks)
     if bench:
         body.append(section("ProcessBench", *bench, section_id="processbench"))

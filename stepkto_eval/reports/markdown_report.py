@@ -9,6 +9,7 @@ import math
 from typing import Iterable, Mapping, Sequence
 
 from stepkto_eval import md_escape as md
+from stepkto_eval.reports import views
 
 N_FAILURES = 3
 TAIL_CHARS = 400
@@ -76,6 +77,30 @@ def audit_section(metrics: Mapping) -> str:
     return "\n".join(lines)
 
 
+def difficulty_section(metrics: Mapping, samples: Sequence[Mapping]) -> str:
+    """Accuracy by difficulty for tasks whose metrics.json has no level breakdown already (AIME/AMC: contest
+    problem number, see reports/views.py), as one compact table per task."""
+    by_task: dict[str, list[Mapping]] = {}
+    for s in samples:
+        by_task.setdefault(str(s.get("task")), []).append(s)
+    parts = []
+    for task, entry in metrics["tasks"].items():
+        if "level" in (entry.get("breakdown") or {}):
+            continue
+        view = views.accuracy_by_difficulty(by_task.get(str(task), []))
+        if view is None:
+            continue
+        rows = "; ".join(f"{md.text(label)}: {pct(e.value)} [{pct(e.ci_low)}, {pct(e.ci_high)}] (n={n})"
+                          for label, n, e in zip(view.labels, view.n, view.estimates, strict=True))
+        parts.append(f"| {md.text(task)} | {md.text(view.axis)} | {rows} |")
+    if not parts:
+        return ""
+    return "\n".join(["## Accuracy by difficulty", "",
+                      "Mean per-problem accuracy per group, 95% bootstrap CI; without levels, problems are grouped "
+                      "by their number within the contest (contests order problems by rising difficulty).", "",
+                      "| task | grouped by | groups |", "|---|---|---|", *parts])
+
+
 def failures_section(samples: Iterable[Mapping], n_per_task: int = N_FAILURES) -> str:
     """The first few incorrect completions of each task: gold, extracted answer, verdict, completion tail."""
     shown: dict[str, int] = {}
@@ -110,8 +135,9 @@ def header(manifest: Mapping | None) -> str:
 
 
 def render_markdown(metrics: Mapping, samples: Iterable[Mapping], manifest: Mapping | None = None) -> str:
-    sections = [header(manifest), summary_section(metrics), breakdown_section(metrics), audit_section(metrics),
-                failures_section(samples)]
+    samples = list(samples)  # read twice: difficulty and failures
+    sections = [header(manifest), summary_section(metrics), breakdown_section(metrics),
+                difficulty_section(metrics, samples), audit_section(metrics), failures_section(samples)]
     return "\n\n".join(s for s in sections if s) + "\n"
 
 

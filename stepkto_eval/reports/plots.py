@@ -173,3 +173,64 @@ def line_chart(series: dict[str, list[tuple[int, Estimate]]], title: str, xlabel
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     return to_data_uri(fig)
+
+
+@plain_text
+def curve_chart(series: dict[str, list[tuple[float, Estimate]]], title: str, xlabel: str,
+                ylabel: str = "accuracy (%)") -> str:
+    """One line per series over numeric x (e.g. k of pass@k), its 95% interval drawn as a shaded band."""
+    fig = _new_figure(6.0, 3.6)
+    ax = fig.add_subplot()
+    for i, (label, points) in enumerate(series.items()):
+        points = sorted(points, key=lambda p: p[0])
+        xs = [x for x, _ in points]
+        colour = PALETTE[i % len(PALETTE)]
+        ax.plot(xs, [e.value * 100 for _, e in points], marker="o" if len(xs) <= 32 else None, markersize=3,
+                color=colour, label=_short(label, 40))
+        low = [(e.value if e.low is None else e.low) * 100 for _, e in points]
+        high = [(e.value if e.high is None else e.high) * 100 for _, e in points]
+        ax.fill_between(xs, low, high, color=colour, alpha=0.18, linewidth=0)
+    ax.set_ylim(0, 100)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    return to_data_uri(fig)
+
+
+@plain_text
+def histogram_chart(series: dict[str, list[float]], edges: list[float], title: str, xlabel: str) -> str:
+    """Overlaid step histograms on shared bins, each series as a share of its own count (so a group of 30
+    compares with a group of 3,000); the legend gives each count."""
+    fig = _new_figure(6.0, 3.4)
+    ax = fig.add_subplot()
+    for i, (label, values) in enumerate(series.items()):
+        if not values:
+            continue
+        ax.hist(values, bins=edges, weights=[100.0 / len(values)] * len(values), histtype="step", linewidth=1.8,
+                color=PALETTE[i % len(PALETTE)], label=f"{_short(label, 40)} (n={len(values)})")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("share of the group (%)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    return to_data_uri(fig)
+
+
+@plain_text
+def count_bar_chart(labels: list[str], counts: list[int], title: str, xlabel: str, ylabel: str = "problems") -> str:
+    """Plain counts per label (e.g. problems solved 0/n ... n/n times), each bar annotated with its count."""
+    fig = _new_figure(max(4.0, 0.35 * len(labels) + 2.5), 3.2)
+    ax = fig.add_subplot()
+    xs = range(len(labels))
+    ax.bar(xs, counts, color=PALETTE[0], alpha=0.85)
+    for x, c in zip(xs, counts, strict=True):
+        ax.annotate(str(c), (x, c), textcoords="offset points", xytext=(0, 2), ha="center", fontsize=7)
+    step = max(1, len(labels) // 16)  # keep tick labels legible for n = 64
+    ax.set_xticks(list(xs)[::step], labels[::step])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(axis="y", alpha=0.3)
+    return to_data_uri(fig)

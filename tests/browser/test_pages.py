@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import require
-from helpers.run_folders import TaskSpec, math_items, write_run
+from helpers.run_folders import TaskSpec, math_items, write_run, write_sampled_run
 
 from stepkto_eval.reports.html_report import write_html_report
 from stepkto_eval.reports.leaderboard_writer import write_leaderboard
@@ -87,7 +87,9 @@ def test_report_page(browser, tmp_path):
     assert browser.execute_script("return window.__pwned === undefined")  # model text was not executed
     assert _column(browser, "task-table", 0) == ["math500", "amc23"]
     widths = _image_widths(browser)
-    assert len(widths) == 3 and all(w > 200 for w in widths)
+    # accuracy, flawed-step and heat map; the views: math500 by level (accuracy, flawed-step rate), first-error
+    # position, and per task the length histogram and accuracy/truncation by length
+    assert len(widths) == 10 and all(w > 200 for w in widths)
     # The flagged step is highlighted inside a collapsed sample; open it and check it is visible.
     browser.execute_script("document.querySelector('#flawed-samples details.sample').open = true")
     mark = browser.find_element("css selector", "#flawed-samples mark")
@@ -136,7 +138,19 @@ def test_report_of_a_real_scored_file(browser, tmp_path, shared_data):
     shown = browser.execute_script("return document.querySelectorAll('#wrong-samples details.sample').length")
     assert 0 < shown <= 50
     widths = _image_widths(browser)
-    assert len(widths) == 1 and widths[0] > 200
+    # accuracy bars; the views: accuracy by level, length histogram, accuracy/truncation by length, pass@k and
+    # maj@k, solve-rate histogram (8 completions per problem)
+    assert len(widths) == 6 and all(w > 200 for w in widths)
+    # The curves recompute pass@k and maj@k from the samples: at k = n they equal metrics.json's pass@8, maj@8.
+    import json
+
+    scored = json.loads((run / "metrics.json").read_text())["tasks"]["qwen25math7b_math_cot_100"]["metrics"]
+    last = browser.execute_script("return Array.from(document.querySelectorAll('#passk-qwen25math7b_math_cot_100"
+                                  " tbody tr')).pop().innerText")
+    assert last.split("\t")[0] == "8"
+    assert last.split("\t")[1].startswith(f"{scored['pass@8']['value'] * 100:.1f} ")
+    assert last.split("\t")[2].startswith(f"{scored['maj@8']['value'] * 100:.1f} ")
+    assert "completion length (characters)" in browser.page_source  # score runs record no token counts
 
 
 def test_long_unbroken_strings_do_not_widen_the_report(browser, tmp_path):
@@ -156,3 +170,34 @@ def test_long_unbroken_strings_do_not_widen_the_report(browser, tmp_path):
     assert width <= 1280, width
     shown = " ".join(e.text for e in browser.find_elements("css selector", "#wrong-samples .full"))
     assert long_answer in shown.replace("\n", "") and long_id in shown.replace("\n", "")
+
+
+def _visible_plot(driver, alt: str) -> bool:
+    """The plot with this alt text exists, decoded (naturalWidth > 200) and is laid out on the page."""
+    return driver.execute_script(
+        "var img = Array.from(document.images).find(i => i.alt === arguments[0]);"
+        "if (!img) return false; var box = img.getBoundingClientRect();"
+        "return img.complete && img.naturalWidth > 200 && box.width > 200 && box.height > 100"
+        " && getComputedStyle(img).visibility === 'visible';", alt)
+
+
+def test_report_views_of_a_sampled_audited_run(browser, tmp_path):
+    """The researcher views (difficulty, lengths, pass@k/maj@k, solve rates, step audit) of an n = 8 audited run."""
+    run = write_sampled_run(tmp_path / "run", n=8)
+    assert _open(browser, write_html_report(run), tmp_path / "views.png") == []
+    for section_id in ("difficulty", "lengths", "sampling", "audit-views"):
+        assert browser.find_element("css selector", f"section#{section_id}").is_displayed()
+    plots = [f"{task} {view}" for task in ("math500", "amc23")
+             for view in ("accuracy by difficulty", "completion length correct vs wrong",
+                          "accuracy and truncation by length", "pass@k and maj@k", "solve-rate histogram")]
+    plots += ["math500 flawed-step rate by difficulty", "math500 first error position"]
+    for alt in plots:
+        assert _visible_plot(browser, alt), alt
+    assert _column(browser, "passk-math500", 0) == ["1", "2", "4", "8"]
+    assert _column(browser, "difficulty-amc23", 0) == ["1-5", "6-10", "11-15", "16-20", "21-25"]
+    # Scroll to the pass@k curve and keep a screenshot of that part of the page too.
+    browser.execute_script("document.getElementById('sampling').scrollIntoView()")
+    browser.save_screenshot(str(tmp_path / "views_sampling.png"))
+    assert (tmp_path / "views_sampling.png").stat().st_size > 10_000
+    if os.environ.get("STEPKTO_SCREENSHOTS"):
+        shutil.copy(tmp_path / "views_sampling.png", Path(os.environ["STEPKTO_SCREENSHOTS"]) / "views_sampling.png")

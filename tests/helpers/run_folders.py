@@ -125,3 +125,27 @@ def math_items(accuracy_pattern: list[bool]) -> TaskSpec:
         correct[item] = [ok]
         meta[item] = {"subject": SUBJECTS[i % len(SUBJECTS)], "level": i % 5 + 1}
     return TaskSpec(correct=correct, meta=meta)
+
+
+def write_sampled_run(path: Path, n: int = 8) -> Path:
+    """A sampled (temperature 0.7), audited run: math500 with levels (40 problems), amc23 with contest problem
+    numbers in meta.url (25 problems). Harder problems are solved less often; completion lengths vary with
+    the sample and the longest wrong ones hit the token limit, so every view of report.html has data."""
+    correct, meta, flawed = {}, {}, set()
+    for i in range(40):
+        item, level = f"test/item{i:03d}.json", i % 5 + 1
+        correct[item] = [(i * 7 + k * 3) % 10 < 10 - 2 * level for k in range(n)]
+        meta[item] = {"subject": SUBJECTS[i % len(SUBJECTS)], "level": level}
+        flawed |= {(item, k) for k in range(n) if correct[item][k] and (i + k) % 4 == 0}
+    math = TaskSpec(correct=correct, meta=meta, audited=True, flawed=flawed)
+    url = "https://artofproblemsolving.com/wiki/index.php/2023_AMC_12A_Problems/Problem_{}"
+    amc = TaskSpec(correct={f"amc{i}": [(i + k) % 25 < 25 - i for k in range(n)] for i in range(25)},
+                   meta={f"amc{i}": {"url": url.format(i + 1)} for i in range(25)})
+    write_run(path, "org/model-7b", {"math500": math, "amc23": amc}, n=n, temperature=0.7)
+    records = [json.loads(line) for line in (path / "samples.jsonl").read_text().splitlines()]
+    for j, r in enumerate(records):
+        length = 40 + (j * 37) % 400 + (0 if r["correct"] else 120)
+        r["tokens"]["completion"] = min(length, 512)
+        r["finish_reason"] = "length" if length >= 512 else "stop"
+    (path / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
