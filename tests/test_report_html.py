@@ -48,8 +48,11 @@ def test_model_text_is_escaped(audited_run):
     assert "<script>window.__pwned" not in html
     assert "&lt;script&gt;window.__pwned = 1; console.error(&quot;pwned&quot;)&lt;/script&gt;" in html
     assert "<b>x</b>" not in html
-    # Exactly one real <script> block: the page's own sorting/filter code.
-    assert html.count("<script>") == 1
+    # The only real <script> blocks are the page's own: table sorting and the sample browser's filters.
+    from stepkto_eval.reports import html_page, sample_browser
+
+    scripts = re.findall(r"<script>(.*?)</script>", html, re.S)
+    assert html.count("<script") == 2 and sorted(scripts) == sorted([html_page._JS, sample_browser._JS])
 
 
 def test_flagged_step_is_highlighted_after_escaping(tmp_path):
@@ -82,9 +85,9 @@ def test_sample_is_capped_and_deterministic(tmp_path):
     first = write_html_report(run, sample_cap=50).read_text()
     second = write_html_report(run, sample_cap=50).read_text()
     assert first == second
-    wrong = re.search(r'id="wrong-samples">(.*?)</div>\s*<h3>', first, re.S).group(1)
-    assert wrong.count('<details class="sample">') == 50
-    assert "showing 50 of 120" in first
+    assert first.count('<details class="sample"') == 50
+    assert len(re.findall(r'<details class="sample" data-task="math500" data-correct="wrong"', first)) == 50
+    assert "wrong 50 of 120" in first and "correct 0 of 0" in first
     samples = [{"task": "t", "id": str(i), "sample_index": 0} for i in range(10)]
     chosen, total = pick(samples, lambda s: True, 3)
     assert total == 10 and len(chosen) == 3
@@ -139,7 +142,8 @@ def test_large_run_gives_a_light_page(tmp_path):
     assert (run / "samples.jsonl").stat().st_size > 20_000_000
     html = write_html_report(run).read_text()
     assert len(html) < 2_000_000
-    assert html.count('<details class="sample">') == 100  # 50 wrong + 50 correct-but-flawed
+    assert html.count('<details class="sample"') == 150  # 50 wrong + 50 correct-but-flawed + 50 correct
+    assert html.count('data-correct="wrong" data-flawed') == 50 and html.count('data-flawed="flawed"') >= 50
     assert "more characters not shown" in html
 
 
