@@ -138,7 +138,7 @@ def _serialise(root: Element) -> str | None:
     return "".join(out)
 
 
-def _mathml(source: str, display: str) -> str | None:
+def _mathml(source: str, display: str, displaystyle: bool = False) -> str | None:
     """`<math>` for `source`, or None where it is refused or the converter rejects it."""
     if _refusal(source) is not None:
         return None
@@ -154,7 +154,8 @@ def _mathml(source: str, display: str) -> str | None:
     # <math …><mrow>…</mrow></math>: the one <mrow> is what <semantics> shows; the source rides along.
     head_end = body.index(">") + 1
     inner = body[head_end:-len("</math>")]
-    return (f'<math display="{display}"><semantics>{inner}'
+    style = ' displaystyle="true"' if displaystyle else ""
+    return (f'<math display="{display}"{style}><semantics>{inner}'
             f'<annotation encoding="application/x-tex">{html.escape(source, quote=True)}</annotation>'
             f"</semantics></math>")
 
@@ -163,7 +164,8 @@ def _mathml(source: str, display: str) -> str | None:
 def answer_html(text: str) -> str:
     """A whole string of math (gold, extracted answer) as MathML with the source in a tooltip; escaped
     source text where it cannot be converted."""
-    math = _mathml(text, "inline")
+    # Display style: an answer's fraction at full size (inline style shrinks numerator and denominator).
+    math = _mathml(text, "inline", displaystyle=True)
     if math is None:
         return f'<code class="tex">{html.escape(text, quote=True)}</code>'
     return f'<span class="tex" title="{html.escape(text, quote=True)}">{math}</span>'

@@ -229,8 +229,9 @@ def _controls(shown: list[dict[str, Any]]) -> str:
 
 
 _CSS = """
-.filters{display:flex;flex-wrap:wrap;gap:.4rem .8rem;align-items:center;margin:.4rem 0;font-size:.88rem}
+.filters:not([hidden]){display:flex;flex-wrap:wrap;gap:.4rem .8rem;align-items:center;margin:.4rem 0;font-size:.88rem}
 .filters select,.filters input{padding:.15rem .3rem}
+.tex math,.prose math,.steps math{font-size:1.12em}
 .prose{white-space:pre-wrap;background:#f6f8fa;padding:.6rem;max-height:28rem;overflow:auto;font-size:.88rem}
 ol.steps{padding-left:1.8rem;font-size:.88rem} ol.steps li{white-space:pre-wrap;margin:.2rem 0;padding:.1rem .3rem}
 li.step.ok{border-left:3px solid #6a6} li.step.bad{border-left:3px solid #d66} li.step.flagged{border-left:3px solid #d33;
