@@ -192,3 +192,37 @@ def test_report_on_a_real_processbench_folder(shared_data, tmp_path):
     n_error = sum(it["label"] != -1 for it in items)
     assert f"<td>{n_error}</td>" in confusion  # every erroneous item is "exact"
     assert len(_images(html)) == 1  # F1 per split
+
+
+def test_hostile_latex_in_answers_and_steps_stays_inert(tmp_path):
+    """Answers, golds, problems, steps and verdict forms full of LaTeX attacks: every tag in the sample browser
+    is one the page itself uses or an allowlisted MathML element, and no attribute links, styles or runs code."""
+    from html.parser import HTMLParser
+
+    from reports.test_math_render import ATTACKS
+
+    from stepkto_eval.reports.math_render import ELEMENTS
+
+    spec = TaskSpec(correct={f"q{i}": [i % 2 == 0] for i in range(len(ATTACKS))}, audited=True, flawed={("q0", 0)})
+    run = write_run(tmp_path / "r", "m", {"t": spec})
+    records = [json.loads(line) for line in (run / "samples.jsonl").read_text().splitlines()]
+    for rec, attack in zip(records, ATTACKS, strict=True):
+        rec.update(extracted=attack, gold=attack, meta={"problem": f"Solve ${attack}$"},
+                   completion=f"$${attack}$$\n\n\\boxed{{{attack}}}", steps=[f"${attack}$", f"\\({attack}\\)"])
+        rec["verdict"].update(rule=attack, reason=attack, candidate_norm=attack, gold_norm=attack)
+    (run / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    page = write_html_report(run).read_text()
+    browser = page[page.index('<div id="sample-browser">'):page.index("<script>", page.index('<div id="sample-browser">'))]
+
+    class Tags(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            self.found.append((tag, attrs))
+
+    parser = Tags()
+    parser.found = []
+    parser.feed(browser)
+    page_tags = {"div", "details", "summary", "b", "span", "code", "mark", "ol", "li"}
+    assert {tag for tag, _ in parser.found} <= page_tags | ELEMENTS
+    names = {name for _, attrs in parser.found for name, _ in attrs}
+    assert not {n for n in names if n.startswith("on")} and not names & {"href", "src", "style", "xlink:href"}
+    assert page.count("<math") > 3 * len(ATTACKS)  # the harmless parts still render as math
