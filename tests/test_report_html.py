@@ -51,8 +51,11 @@ def test_model_text_is_escaped(audited_run):
     assert "<script>window.__pwned" not in html
     assert "&lt;script&gt;window.__pwned = 1; console.error(&quot;pwned&quot;)&lt;/script&gt;" in html
     assert "<b>x</b>" not in html
-    # Exactly one real <script> block: the page's own sorting/filter code.
-    assert html.count("<script>") == 1
+    # The only real <script> blocks are the page's own: table sorting and the sample browser's filters.
+    from stepkto_eval.reports import html_page, sample_browser
+
+    scripts = re.findall(r"<script>(.*?)</script>", html, re.S)
+    assert html.count("<script") == 2 and sorted(scripts) == sorted([html_page._JS, sample_browser._JS])
 
 
 def test_flagged_step_is_highlighted_after_escaping(tmp_path):
@@ -85,9 +88,9 @@ def test_sample_is_capped_and_deterministic(tmp_path):
     first = write_html_report(run, sample_cap=50).read_text()
     second = write_html_report(run, sample_cap=50).read_text()
     assert first == second
-    wrong = re.search(r'id="wrong-samples">(.*?)</div>\s*<h3>', first, re.S).group(1)
-    assert wrong.count('<details class="sample">') == 50
-    assert "showing 50 of 120" in first
+    assert first.count('<details class="sample"') == 50
+    assert len(re.findall(r'<details class="sample" data-task="math500" data-correct="wrong"', first)) == 50
+    assert "wrong 50 of 120" in first and "correct 0 of 0" in first
     samples = [{"task": "t", "id": str(i), "sample_index": 0} for i in range(10)]
     chosen, total = pick(samples, lambda s: True, 3)
     assert total == 10 and len(chosen) == 3
@@ -143,7 +146,8 @@ def test_large_run_gives_a_light_page(tmp_path):
     assert (run / "samples.jsonl").stat().st_size > 20_000_000
     html = write_html_report(run).read_text()
     assert len(html) < 2_000_000
-    assert html.count('<details class="sample">') == 100  # 50 wrong + 50 correct-but-flawed
+    assert html.count('<details class="sample"') == 150  # 50 wrong + 50 correct-but-flawed + 50 correct
+    assert html.count('data-correct="wrong" data-flawed') == 50 and html.count('data-flawed="flawed"') >= 50
     assert "more characters not shown" in html
 
 
@@ -292,3 +296,37 @@ def test_view_plots_show_a_formula_in_a_task_name_as_text(tmp_path):
     alts = _alts(html)
     views_drawn = [a for a in alts if a.startswith("t$\\frac{1}{$ &lt;b&gt; ")]
     assert len(views_drawn) == 7  # difficulty, 2 length charts, pass@k/maj@k, solve rates, 2 audit charts
+
+
+def test_hostile_latex_in_answers_and_steps_stays_inert(tmp_path):
+    """Answers, golds, problems, steps and verdict forms full of LaTeX attacks: every tag in the sample browser
+    is one the page itself uses or an allowlisted MathML element, and no attribute links, styles or runs code."""
+    from html.parser import HTMLParser
+
+    from reports.test_math_render import ATTACKS
+
+    from stepkto_eval.reports.math_render import ELEMENTS
+
+    spec = TaskSpec(correct={f"q{i}": [i % 2 == 0] for i in range(len(ATTACKS))}, audited=True, flawed={("q0", 0)})
+    run = write_run(tmp_path / "r", "m", {"t": spec})
+    records = [json.loads(line) for line in (run / "samples.jsonl").read_text().splitlines()]
+    for rec, attack in zip(records, ATTACKS, strict=True):
+        rec.update(extracted=attack, gold=attack, meta={"problem": f"Solve ${attack}$"},
+                   completion=f"$${attack}$$\n\n\\boxed{{{attack}}}", steps=[f"${attack}$", f"\\({attack}\\)"])
+        rec["verdict"].update(rule=attack, reason=attack, candidate_norm=attack, gold_norm=attack)
+    (run / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    page = write_html_report(run).read_text()
+    browser = page[page.index('<div id="sample-browser">'):page.index("<script>", page.index('<div id="sample-browser">'))]
+
+    class Tags(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            self.found.append((tag, attrs))
+
+    parser = Tags()
+    parser.found = []
+    parser.feed(browser)
+    page_tags = {"div", "details", "summary", "b", "span", "code", "mark", "ol", "li"}
+    assert {tag for tag, _ in parser.found} <= page_tags | ELEMENTS
+    names = {name for _, attrs in parser.found for name, _ in attrs}
+    assert not {n for n in names if n.startswith("on")} and not names & {"href", "src", "style", "xlink:href"}
+    assert page.count("<math") > 3 * len(ATTACKS)  # the harmless parts still render as math

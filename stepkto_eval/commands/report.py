@@ -18,7 +18,8 @@ from stepkto_eval.runs import RunFolder
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR", help="run folder(s) to report on")
     parser.add_argument("--sample-cap", type=int, default=SAMPLE_CAP,
-                        help=f"samples shown per category (wrong / correct-but-flawed); default {SAMPLE_CAP}")
+                        help=f"samples shown per outcome (wrong / correct-but-flawed / correct / no verdict); "
+                             f"default {SAMPLE_CAP}")
 
 
 def run(args: argparse.Namespace) -> int:

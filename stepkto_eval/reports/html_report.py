@@ -22,10 +22,10 @@ from stepkto_eval.jsonl import write_text_atomic
 from stepkto_eval.reports import plots
 from stepkto_eval.reports.html_page import Html, esc, estimate_cell, page, pct, plot_or_note, section, table
 from stepkto_eval.reports.run_view import RunView, headline, load_run, main_metric, natural_key
-from stepkto_eval.reports.sample_browser import is_correct_but_flawed, is_wrong, samples_block
+from stepkto_eval.reports.sample_browser import sample_browser
 from stepkto_eval.reports.view_sections import view_sections
 
-SAMPLE_CAP = 50  # samples shown per category (wrong / correct-but-flawed)
+SAMPLE_CAP = 50  # samples shown per outcome (wrong / correct-but-flawed / correct / no verdict)
 
 
 def _as_metric(value: Any) -> dict | None:
@@ -208,12 +208,7 @@ def render(run: RunView, sample_cap: int = SAMPLE_CAP) -> str:
     bench = processbench_parts(tasks)
     if bench:
         body.append(section("ProcessBench", *bench, section_id="processbench"))
-    body.append(section(
-        "Samples",
-        samples_block("Wrong answers", run.samples, is_wrong, sample_cap, "wrong-samples"),
-        samples_block("Correct answers with a flawed step", run.samples, is_correct_but_flawed, sample_cap,
-                      "flawed-samples"),
-        section_id="samples"))
+    body.append(section("Samples", sample_browser(run.samples, sample_cap), section_id="samples"))
     if run.problems:
         body.append(section("Skipped input", Html("<pre>" + esc("\n".join(run.problems)) + "</pre>")))
     body.append(section("Manifest", Html("<details><summary>manifest.json</summary><pre>"

@@ -76,6 +76,13 @@ def _column(driver, table_id: str, col: int) -> list[str]:
         ".map(r => r.cells[arguments[1]].textContent.trim())", f"#{table_id}", col)
 
 
+def choose(driver, key: str, value: str) -> None:
+    """Pick `value` in the sample browser's filter for data-`key` (as a reader would, through the <select>)."""
+    from selenium.webdriver.support.ui import Select
+
+    Select(driver.find_element("css selector", f'#sample-filters select[data-key="{key}"]')).select_by_value(value)
+
+
 def test_report_page(browser, tmp_path):
     math = math_items([True, False, True] * 10)
     math.audited = True
@@ -91,8 +98,12 @@ def test_report_page(browser, tmp_path):
     # position, and per task the length histogram and accuracy/truncation by length
     assert len(widths) == 10 and all(w > 200 for w in widths)
     # The flagged step is highlighted inside a collapsed sample; open it and check it is visible.
-    browser.execute_script("document.querySelector('#flawed-samples details.sample').open = true")
-    mark = browser.find_element("css selector", "#flawed-samples mark")
+    # (The browser pages 25 samples at a time: filter to the correct-but-flawed ones first.)
+    choose(browser, "correct", "correct")
+    choose(browser, "flawed", "flawed")
+    flawed = '#sample-browser details.sample[data-correct="correct"][data-flawed="flawed"]'
+    browser.execute_script(f"document.querySelector('{flawed}').open = true")
+    mark = browser.find_element("css selector", f"{flawed} mark")
     assert mark.is_displayed() and "2+2=5" in mark.text
     # Sorting: click the pass@1 header twice (ascending, then descending).
     header = browser.find_elements("css selector", "#task-table th")[3]
@@ -135,7 +146,8 @@ def test_report_of_a_real_scored_file(browser, tmp_path, shared_data):
     assert errors == []
     assert _column(browser, "task-table", 0) == ["qwen25math7b_math_cot_100"]
     assert _column(browser, "breakdown-qwen25math7b_math_cot_100-level", 0) == [f"Level {i}" for i in range(1, 6)]
-    shown = browser.execute_script("return document.querySelectorAll('#wrong-samples details.sample').length")
+    shown = browser.execute_script(
+        "return document.querySelectorAll('#sample-browser details.sample[data-correct=\"wrong\"]').length")
     assert 0 < shown <= 50
     widths = _image_widths(browser)
     # accuracy bars; the views: accuracy by level, length histogram, accuracy/truncation by length, pass@k and
@@ -168,7 +180,7 @@ def test_long_unbroken_strings_do_not_widen_the_report(browser, tmp_path):
     browser.execute_script("document.querySelectorAll('details').forEach(d => d.open = true)")
     width = browser.execute_script("return document.documentElement.scrollWidth")
     assert width <= 1280, width
-    shown = " ".join(e.text for e in browser.find_elements("css selector", "#wrong-samples .full"))
+    shown = " ".join(e.text for e in browser.find_elements("css selector", "#sample-browser .full"))
     assert long_answer in shown.replace("\n", "") and long_id in shown.replace("\n", "")
 
 
