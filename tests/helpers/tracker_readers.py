@@ -1,0 +1,111 @@
+"""Read back what a tracker stored, with each tracker's own reader where one exists, so tests compare the
+logged values with metrics.json instead of trusting our writer.
+
+W&B 0.31 ships no Python reader for an offline run's `.wandb` file (its store moved to the Go core), so
+`wandb_history` decodes the container here: a 7-byte header (`:W&B`, a 2-byte magic, a version byte) then
+LevelDB-log framing (32 KiB blocks; each chunk: crc32c u32, length u16, type u8 — full/first/middle/last),
+each record a `wandb.proto.wandb_internal_pb2.Record` (format read from the file itself and LevelDB's
+log_format.md; the CRC is not checked).
+"""
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+_BLOCK = 32768
+
+
+def tensorboard_scalars(log_dir: Path) -> dict[str, dict[int, float]]:
+    """{tag: {step: value}} from every event file directly in `log_dir` (TensorBoard's EventAccumulator)."""
+    from tensorboard.backend.event_processing.event_multiplexer import EventMultiplexer
+
+    mux = EventMultiplexer()
+    mux.AddRun(str(log_dir), name="run")  # one run: all event files of the folder, as TensorBoard shows them
+    mux.Reload()
+    out: dict[str, dict[int, float]] = {}
+    for tag in mux.GetAccumulator("run").Tags()["scalars"]:
+        events = mux.Scalars("run", tag)
+        out[tag] = {e.step: e.value for e in events}
+        assert len({e.step for e in events}) == len(events), f"{tag}: a step was logged twice"
+    return out
+
+
+def tensorboard_texts(log_dir: Path) -> dict[str, str]:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(log_dir), size_guidance={"tensors": 0})
+    acc.Reload()
+    out = {}
+    for tag in acc.Tags()["tensors"]:
+        event = acc.Tensors(tag)[-1]
+        out[tag] = event.tensor_proto.string_val[0].decode("utf-8")
+    return out
+
+
+def _chunks(data: bytes):
+    assert data[:4] == b":W&B", "not a .wandb file"
+    pos, pending = 7, b""
+    while pos + 7 <= len(data):
+        left = _BLOCK - pos % _BLOCK
+        if left < 7:  # block trailer: padding
+            pos += left
+            continue
+        _crc, length, kind = struct.unpack("<IHB", data[pos:pos + 7])
+        chunk = data[pos + 7:pos + 7 + length]
+        pos += 7 + length
+        if kind == 1:
+            yield chunk
+        elif kind == 2:
+            pending = chunk
+        elif kind == 3:
+            pending += chunk
+        elif kind == 4:
+            yield pending + chunk
+            pending = b""
+
+
+def wandb_history(wandb_dir: Path) -> dict[str, dict[int, float]]:
+    """{key: {step: value}} over every offline run folder under `wandb_dir` (a resumed run adds a folder)."""
+    from wandb.proto import wandb_internal_pb2 as pb
+
+    out: dict[str, dict[int, float]] = {}
+    for path in sorted(wandb_dir.glob("offline-run-*/run-*.wandb")):
+        for raw in _chunks(path.read_bytes()):
+            record = pb.Record()
+            record.ParseFromString(raw)
+            if record.WhichOneof("record_type") != "history":
+                continue
+            row = {item.key or "/".join(item.nested_key): json.loads(item.value_json) for item in record.history.item}
+            step = int(row.pop("_step"))
+            for key, value in row.items():
+                if not key.startswith("_"):
+                    assert step not in out.get(key, {}), f"{key}: step {step} logged twice"
+                    out.setdefault(key, {})[step] = value
+    return out
+
+
+def wandb_run_ids(wandb_dir: Path) -> set[str]:
+    return {p.name.rsplit("-", 1)[-1] for p in wandb_dir.glob("offline-run-*")}
+
+
+def wandb_files(wandb_dir: Path) -> set[str]:
+    return {p.name for p in wandb_dir.glob("offline-run-*/files/*")}
+
+
+def mlflow_history(tracking_uri: str, run_name: str) -> tuple[dict[str, dict[int, float]], dict[str, str], set[str]]:
+    """({key: {step: value}}, params, artifact names) of the one run named `run_name` in experiment `stepkto`."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri)
+    experiment = client.get_experiment_by_name("stepkto")
+    runs = client.search_runs([experiment.experiment_id], filter_string=f"tags.mlflow.runName = '{run_name}'")
+    assert len(runs) == 1, f"expected one MLflow run named {run_name}, found {len(runs)}"
+    run = runs[0]
+    history = {}
+    for key in run.data.metrics:
+        points = client.get_metric_history(run.info.run_id, key)
+        history[key] = {m.step: m.value for m in points}
+        assert len(points) == len(history[key]), f"{key}: a step was logged twice"
+    artifacts = {f.path for f in client.list_artifacts(run.info.run_id)}
+    return history, dict(run.data.params), artifacts
