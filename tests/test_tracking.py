@@ -9,12 +9,10 @@ from pathlib import Path
 
 import pytest
 from conftest import require
-from helpers.tracker_readers import (mlflow_history, tensorboard_scalars, tensorboard_texts, wandb_files,
-                                     wandb_history, wandb_run_ids)
+from helpers import tracker_readers as readers
 
 from stepkto_eval.cli import main
-from stepkto_eval.tracking import (TrackingUnavailable, flat_metrics, flat_params, mlflow_key,
-                                   parse_report_to)
+from stepkto_eval.tracking import TrackingUnavailable, flat_metrics, flat_params, mlflow_key, parse_report_to
 
 ALL = "tensorboard,wandb,mlflow"
 
@@ -27,16 +25,7 @@ def require_trackers(*names: str) -> None:
 @pytest.fixture
 def offline_trackers(monkeypatch, tmp_path):
     """No network, nothing outside tmp_path: our defaults (inside the run folder) for the run's files."""
-    for var in ("WANDB_DIR", "WANDB_PROJECT", "WANDB_ENTITY", "WANDB_API_KEY", "MLFLOW_TRACKING_URI",
-                "MLFLOW_EXPERIMENT_NAME", "TENSORBOARD_LOGGING_DIR"):
-        monkeypatch.delenv(var, raising=False)
-    home = tmp_path / "wandb-home"
-    monkeypatch.setenv("WANDB_MODE", "offline")
-    monkeypatch.setenv("WANDB_SILENT", "true")
-    monkeypatch.setenv("WANDB_CONSOLE", "off")
-    monkeypatch.setenv("WANDB_DISABLE_GIT", "true")
-    for var in ("WANDB_CONFIG_DIR", "WANDB_CACHE_DIR", "WANDB_DATA_DIR", "WANDB_ARTIFACT_DIR"):
-        monkeypatch.setenv(var, str(home))
+    readers.use_offline_trackers(monkeypatch, tmp_path / "wandb-home")
 
 
 # ---------------------------------------------------------------- names and values
@@ -143,18 +132,18 @@ def test_eval_run_logs_to_every_tracker_and_a_rerun_adds_no_step(tiny_model_dir,
     assert expected["overall/pass@1"] == {0: metrics["overall"]["metrics"]["pass@1"]["value"]}
 
     root = out / "tracking"
-    tb = tensorboard_scalars(root / "tensorboard")
+    tb = readers.tensorboard_scalars(root / "tensorboard")
     assert tb.keys() == expected.keys()
     for key, points in expected.items():
         assert tb[key] == pytest.approx(points)  # TensorBoard stores float32
-    texts = tensorboard_texts(root / "tensorboard")
+    texts = readers.tensorboard_texts(root / "tensorboard")
     assert "math500" in texts["report"] and str(tiny_model_dir) in texts["config"]
 
-    assert wandb_history(root / "wandb") == expected
-    assert len(wandb_run_ids(root / "wandb")) == 1
-    assert {"metrics.json", "report.md", "report.html"} <= wandb_files(root / "wandb")
+    assert readers.wandb_history(root / "wandb") == expected
+    assert len(readers.wandb_run_ids(root / "wandb")) == 1
+    assert {"metrics.json", "report.md", "report.html"} <= readers.wandb_files(root / "wandb")
 
-    history, params, artifacts = mlflow_history((root / "mlruns").resolve().as_uri(), run_name="run")
+    history, params, artifacts = readers.mlflow_history((root / "mlruns").resolve().as_uri(), run_name="run")
     assert history == {k.replace("@", "_at_"): v for k, v in expected.items()}
     assert params["sampling.n"] == "1" and params["model.name_or_path"] == str(tiny_model_dir)
     assert artifacts == {"metrics.json", "report.md", "report.html"}
@@ -169,6 +158,6 @@ def test_score_run_logs_its_metrics(tmp_path, offline_trackers):
     out = tmp_path / "scored"
     assert main(["score", str(data), "--output-dir", str(out), "--report-to", "tensorboard"]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
-    logged = tensorboard_scalars(out / "tracking" / "tensorboard")
+    logged = readers.tensorboard_scalars(out / "tracking" / "tensorboard")
     assert logged["completions/avg@2"] == {0: pytest.approx(0.75)}  # 3 of 4 completions right
     assert logged.keys() == flat_metrics(metrics).keys() and "completions/truncation_rate" not in logged

@@ -14,6 +14,22 @@ import struct
 from pathlib import Path
 
 _BLOCK = 32768
+# our defaults decide where runs go in the tests: nothing from the user's environment may redirect them
+UNSET = ("WANDB_DIR", "WANDB_PROJECT", "WANDB_ENTITY", "WANDB_API_KEY", "WANDB_RUN_ID", "MLFLOW_TRACKING_URI",
+         "MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_ID", "TENSORBOARD_LOGGING_DIR")
+
+
+def offline_env(home: Path) -> dict[str, str]:
+    """Environment for trackers with no network and no file outside `home`: W&B offline and quiet."""
+    return {"WANDB_MODE": "offline", "WANDB_SILENT": "true", "WANDB_CONSOLE": "off", "WANDB_DISABLE_GIT": "true",
+            **{v: str(home) for v in ("WANDB_CONFIG_DIR", "WANDB_CACHE_DIR", "WANDB_DATA_DIR", "WANDB_ARTIFACT_DIR")}}
+
+
+def use_offline_trackers(monkeypatch, home: Path) -> None:
+    for var in UNSET:
+        monkeypatch.delenv(var, raising=False)
+    for var, value in offline_env(home).items():
+        monkeypatch.setenv(var, value)
 
 
 def tensorboard_scalars(log_dir: Path) -> dict[str, dict[int, float]]:
@@ -65,12 +81,13 @@ def _chunks(data: bytes):
             pending = b""
 
 
-def wandb_history(wandb_dir: Path) -> dict[str, dict[int, float]]:
-    """{key: {step: value}} over every offline run folder under `wandb_dir` (a resumed run adds a folder)."""
+def wandb_history(wandb_dir: Path, run_id: str = "*") -> dict[str, dict[int, float]]:
+    """{key: {step: value}} over the offline run folders of `run_id` under `wandb_dir` (a resumed run adds a
+    folder with the same id)."""
     from wandb.proto import wandb_internal_pb2 as pb
 
     out: dict[str, dict[int, float]] = {}
-    for path in sorted(wandb_dir.glob("offline-run-*/run-*.wandb")):
+    for path in sorted(wandb_dir.glob(f"offline-run-*-{run_id}/run-*.wandb")):
         for raw in _chunks(path.read_bytes()):
             record = pb.Record()
             record.ParseFromString(raw)
