@@ -32,8 +32,10 @@ def use_offline_trackers(monkeypatch, home: Path) -> None:
         monkeypatch.setenv(var, value)
 
 
-def tensorboard_scalars(log_dir: Path) -> dict[str, dict[int, float]]:
-    """{tag: {step: value}} from every event file directly in `log_dir` (TensorBoard's EventAccumulator)."""
+def tensorboard_scalars(log_dir: Path, *, unique: bool = True) -> dict[str, dict[int, float]]:
+    """{tag: {step: value}} from every event file directly in `log_dir` (TensorBoard's EventAccumulator).
+    unique: assert no step was written twice (not for a trainer resumed from a checkpoint, which logs the
+    steps after the checkpoint again)."""
     from tensorboard.backend.event_processing.event_multiplexer import EventMultiplexer
 
     mux = EventMultiplexer()
@@ -43,7 +45,7 @@ def tensorboard_scalars(log_dir: Path) -> dict[str, dict[int, float]]:
     for tag in mux.GetAccumulator("run").Tags()["scalars"]:
         events = mux.Scalars("run", tag)
         out[tag] = {e.step: e.value for e in events}
-        assert len({e.step for e in events}) == len(events), f"{tag}: a step was logged twice"
+        assert not unique or len({e.step for e in events}) == len(events), f"{tag}: a step was logged twice"
     return out
 
 
@@ -112,8 +114,11 @@ def wandb_files(wandb_dir: Path) -> set[str]:
 
 def mlflow_history(tracking_uri: str, run_name: str) -> tuple[dict[str, dict[int, float]], dict[str, str], set[str]]:
     """({key: {step: value}}, params, artifact names) of the one run named `run_name` in experiment `stepkto`."""
+    import os
+
     from mlflow import MlflowClient
 
+    os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")  # MLflow 3 opens a file store only when told
     client = MlflowClient(tracking_uri)
     experiment = client.get_experiment_by_name("stepkto")
     runs = client.search_runs([experiment.experiment_id], filter_string=f"tags.mlflow.runName = '{run_name}'")
