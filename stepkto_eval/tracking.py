@@ -312,44 +312,66 @@ class TrackedRun:
         """Log `metrics` (a metrics.json dict) to every backend; returns one note per backend.
 
         step None (an eval run): the next step, unless the latest logged step holds these very metrics.
-        A given step (an iterate round) is logged once. A backend that fails gets an error note and the
-        others still log: a tracker must never cost a finished evaluation."""
-        digest = hashlib.sha256(json.dumps(metrics, sort_keys=True, default=str).encode()).hexdigest()
+        A given step (an iterate round) is logged once."""
+        return self.log_steps([Step(step, metrics, files_from)], config)
+
+    def log_steps(self, steps: Sequence["Step"], config: Mapping[str, Any]) -> list[dict]:
+        """Log several steps, each backend in one session: W&B names an offline run's folder by the second it
+        started, so two sessions of one run within a second would share (and overwrite) one folder.
+        A backend that fails gets error notes and the others still log: a tracker must never cost a
+        finished evaluation. Returns one note per backend and step."""
         notes = []
         for name in self.names:
-            at = step
-            if at is None:
-                last = self.next_step(name) - 1
-                at = last if last >= 0 and self.logged(name, last) == digest else last + 1
-            if self.logged(name, at) is not None:
-                notes.append({"backend": name, "step": at, "status": "already logged"})
-                continue
-            notes.append(self._log_one(name, metrics, config, at, digest, files_from))
+            todo = []
+            for item in steps:
+                digest = hashlib.sha256(json.dumps(item.metrics, sort_keys=True, default=str).encode()).hexdigest()
+                at = item.step
+                if at is None:
+                    last = self.next_step(name) - 1
+                    at = last if last >= 0 and self.logged(name, last) == digest else last + 1
+                if self.logged(name, at) is not None:
+                    notes.append({"backend": name, "step": at, "status": "already logged"})
+                else:
+                    todo.append((at, item, digest))
+            if todo:
+                notes += self._log_backend(name, config, todo)
         return notes
 
-    def _log_one(self, name: str, metrics: Mapping[str, Any], config: Mapping[str, Any], step: int,
-                 digest: str, files_from: Path | None) -> dict:
-        state = self._state()
-        entry = state.get(name, {})
+    def _log_backend(self, name: str, config: Mapping[str, Any], todo: list[tuple[int, "Step", str]]) -> list[dict]:
         tracker = make_tracker(name, self.root)
+        notes: list[dict] = []
         try:
             try:
-                entry["id"] = tracker.start(self.run_name, config, entry.get("id"))
-                tracker.log_metrics(flat_metrics(metrics), step)
-                if files_from is not None:
-                    tracker.log_files(files_from, ARTIFACTS, step)
+                run_id = tracker.start(self.run_name, config, self._state().get(name, {}).get("id"))
+                for at, item, digest in todo:
+                    tracker.log_metrics(flat_metrics(item.metrics), at)
+                    if item.files_from is not None:
+                        tracker.log_files(item.files_from, ARTIFACTS, at)
+                    state = self._state()  # recorded step by step: a later failure keeps what was logged
+                    entry = state.setdefault(name, {})
+                    entry["id"] = run_id
+                    entry.setdefault("steps", {})[str(at)] = digest
+                    self._save(state)
+                    notes.append({"backend": name, "step": at, "status": "logged", "id": run_id})
             finally:
                 tracker.finish()
         except Exception as exc:  # noqa: BLE001 — any tracker failure is reported, never raised
             message = f"{name}: {type(exc).__name__}: {exc}"
             self.errors.append(message)
-            return {"backend": name, "step": step, "status": "error", "error": message}
-        entry.setdefault("steps", {})[str(step)] = digest
-        state = self._state()
-        state[name] = entry
-        self._save(state)
-        return {"backend": name, "step": step, "status": "logged", "id": entry["id"]}
+            logged = {n["step"] for n in notes}
+            notes += [{"backend": name, "step": at, "status": "error", "error": message}
+                      for at, _, _ in todo if at not in logged]
+        return notes
 
+
+@dataclass(frozen=True)
+class Step:
+    """One step to log: its number (None: the next one), a metrics.json dict, and the folder whose
+    metrics.json / report files go with it (or None)."""
+
+    step: int | None
+    metrics: Mapping[str, Any]
+    files_from: Path | None = None
 
 def log_to_trackers(folder: "RunFolder", names: Sequence[str], metrics: Mapping[str, Any],
                     manifest: Mapping[str, Any]) -> list[dict]:

@@ -219,21 +219,22 @@ class Loop:
         loop. A tracker failure is reported and retried later; it never stops the loop."""
         if not self.report_to:
             return
-        from stepkto_eval.tracking import TrackedRun
+        from stepkto_eval.tracking import Step, TrackedRun
 
         tracked = TrackedRun(self.recipe.run_dir / "tracking", self.report_to, self.recipe.run_dir.name)
         config = {**self.recipe.identity(), "rounds": self.recipe.rounds, "limit": self.limit}
+        steps = []
         for k in range(self.recipe.rounds + 1):
             folder = self.recipe.run_dir / f"round_{k}" / "eval"
-            if f"round_{k}/eval" not in done or not (folder / "metrics.json").is_file():
-                continue
-            metrics = json.loads((folder / "metrics.json").read_text())
-            for note in tracked.log(metrics, config, step=k, files_from=folder):
-                if note["status"] == "error":
-                    print(f"[iterate] round {k}: logging to {note['error']}", file=sys.stderr)
-                    self.tracking_errors.append(note["error"])
-                elif note["status"] == "logged":
-                    print(f"[iterate] round {k}: logged to {note['backend']} at step {k}", file=sys.stderr)
+            if f"round_{k}/eval" in done and (folder / "metrics.json").is_file():
+                steps.append(Step(k, json.loads((folder / "metrics.json").read_text()), folder))
+        for note in tracked.log_steps(steps, config):
+            if note["status"] == "error":
+                print(f"[iterate] round {note['step']}: logging to {note['error']}", file=sys.stderr)
+                self.tracking_errors.append(note["error"])
+            elif note["status"] == "logged":
+                print(f"[iterate] round {note['step']}: logged to {note['backend']} at step {note['step']}",
+                      file=sys.stderr)
 
     def train_tracking(self, round_name: str) -> tuple[dict[str, Any], dict[str, str] | None]:
         """The round's training options and environment: with --report-to, the trainer reports to the same

@@ -86,10 +86,15 @@ def _chunks(data: bytes):
 def wandb_history(wandb_dir: Path, run_id: str = "*") -> dict[str, dict[int, float]]:
     """{key: {step: value}} over the offline run folders of `run_id` under `wandb_dir` (a resumed run adds a
     folder with the same id)."""
+    import wandb
     from wandb.proto import wandb_internal_pb2 as pb
 
+    # run.finish() returns before wandb's service process has written the offline file (we saw a bare 7-byte
+    # header right after it); teardown waits for the service, as the exit of a CLI process does
+    wandb.teardown()
     out: dict[str, dict[int, float]] = {}
-    for path in sorted(wandb_dir.glob(f"offline-run-*-{run_id}/run-*.wandb")):
+    # the folder is offline-run-<start time>-<id>, with a -1, -2 ... suffix when one second saw two sessions
+    for path in sorted(wandb_dir.glob(f"offline-run-*/run-{run_id}.wandb")):
         for raw in _chunks(path.read_bytes()):
             record = pb.Record()
             record.ParseFromString(raw)
@@ -105,10 +110,12 @@ def wandb_history(wandb_dir: Path, run_id: str = "*") -> dict[str, dict[int, flo
 
 
 def wandb_run_ids(wandb_dir: Path) -> set[str]:
-    return {p.name.rsplit("-", 1)[-1] for p in wandb_dir.glob("offline-run-*")}
+    """The run ids of the offline runs under `wandb_dir` (call after wandb_history, which flushes)."""
+    return {p.stem.removeprefix("run-") for p in wandb_dir.glob("offline-run-*/run-*.wandb")}
 
 
 def wandb_files(wandb_dir: Path) -> set[str]:
+    """Names of the files saved with the runs under `wandb_dir` (call after wandb_history, which flushes)."""
     return {p.name for p in wandb_dir.glob("offline-run-*/files/*")}
 
 

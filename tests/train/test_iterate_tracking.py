@@ -80,3 +80,12 @@ def test_trainer_gets_the_same_trackers_unless_the_recipe_names_its_own(tmp_path
     loop.recipe.train["report_to"] = "wandb"
     assert loop.train_tracking("round_1") == (loop.recipe.train, None)
     assert Loop(loop.recipe).train_tracking("round_1") == (loop.recipe.train, None)  # no --report-to
+
+
+def test_unknown_tracker_stops_the_loop_before_any_stage(tmp_path, capsys):
+    from stepkto_train.iterate import main
+
+    path = demo_recipe(tmp_path, "M0", rounds=1)
+    assert main(["--config", str(path), "--report-to", "tensorboard,neptune"]) == 2
+    assert "unknown tracker(s) ['neptune']" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
