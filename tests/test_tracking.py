@@ -92,6 +92,9 @@ def test_unknown_or_missing_tracker_fails_before_anything_runs(tmp_path, capsys,
         parse_report_to("tensorboard,wandb")
     code = main(["--model", "m", "--tasks", "math500", "--output-dir", str(out), "--report-to", "wandb"])
     assert code == 2 and not out.exists()
+    code = main(["--tasks", "processbench", "--judge", "arith", "--output-dir", str(out), "--report-to", "mlflow"])
+    assert code == 2 and not out.exists()
+    assert "--report-to is not supported for ProcessBench runs" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------- real runs, read back

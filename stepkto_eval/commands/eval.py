@@ -134,6 +134,10 @@ def run_processbench(args: argparse.Namespace) -> int:
         print("stepkto-eval: ProcessBench benchmarks a step judge: run it alone, as "
               "`--tasks processbench --judge SPEC`", file=sys.stderr)
         return 2
+    if (args.report_to or "none").strip().lower() != "none":
+        # its output is F1 per split, not the metrics.json our trackers read: refuse rather than drop silently
+        print("stepkto-eval: --report-to is not supported for ProcessBench runs", file=sys.stderr)
+        return 2
     return processbench.run(argparse.Namespace(
         judge=args.judge, replay=None, splits=None, limit=args.limit, data_dir=args.data_dir,
         output_dir=None if args.output_dir is None else str(args.output_dir), tune_threshold_on=None))
