@@ -52,12 +52,16 @@ class EvalConfig:
     audit: str | None = None
     round: int | None = None
     command: list[str] = field(default_factory=lambda: list(sys.argv))
+    report_to: Sequence[str] | str | None = ()  # trackers for the finished metrics (tracking.py); none by default
 
     def __post_init__(self) -> None:
         check_sampling_values(n=self.n, temperature=self.temperature, top_p=self.top_p, max_tokens=self.max_tokens,
                               limit=self.limit, batch_size=self.batch_size)
         if self.n > 1 and self.temperature == 0:
             raise ValueError("--n > 1 with temperature 0 would repeat one greedy completion; set --temperature")
+        from .tracking import parse_report_to
+
+        self.report_to = parse_report_to(self.report_to)  # an unknown or uninstalled tracker fails here
         if self.output_dir is None:
             stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
             self.output_dir = Path("runs") / f"{Path(self.model.rstrip('/')).name}-{stamp}"
@@ -71,6 +75,7 @@ class EvalOutcome:
     n_skipped: int  # samples already finished in the folder
     n_errors: int  # samples whose newest record is a generation error
     resumed: bool
+    tracking: list[dict] = field(default_factory=list)  # one note per --report-to tracker (tracking.py)
 
 
 def sample_seed(seed: int, task: str, pid: str, index: int) -> int:
@@ -275,8 +280,13 @@ def run_evaluation(config: EvalConfig, *, backend: Backend | None = None,
         folder.write_metrics(metrics)
         latest = folder.latest_samples()
         report.write_reports(folder, metrics, latest.values(), manifest)
+        # only now, with metrics.json and the report on disk: a tracker failure cannot lose the evaluation
+        from .tracking import log_to_trackers
+
+        tracking = log_to_trackers(folder, config.report_to, metrics, manifest)
     n_errors = sum(1 for r in latest.values() if r.get("finish_reason") == "error")
-    return EvalOutcome(folder, metrics, len(work), skipped, n_errors, resumed)
+    return EvalOutcome(folder, metrics, len(work), skipped, n_errors, resumed, tracking)
+
 
 
 def check_generation_task(spec: TaskSpec, n: int) -> None:

@@ -13,6 +13,9 @@ stages; rerunning the command skips them and continues at the first unfinished o
 resumes from its last checkpoint; label and eval resume from their run folders); a changed recipe or another
 --limit is refused. The rounds table is
 rewritten after every stage: run_dir/rounds.json and run_dir/rounds.md.
+`--report-to tensorboard,wandb,mlflow` logs each round's evaluation to one tracker run of the whole loop at step
+k (M0 = step 0; stepkto_eval/tracking.py, under run_dir/tracking), and hands the same trackers to each round's
+trainer (its `report_to`, unless the recipe's `train` section names its own), whose curves land beside them.
 """
 from __future__ import annotations
 
@@ -84,6 +87,8 @@ def cli_options(options: dict[str, Any]) -> list[str]:
 class Loop:
     recipe: Recipe
     limit: int | None = None
+    report_to: list[str] = field(default_factory=list)  # trackers (parsed by stepkto_eval.tracking); not identity
+    tracking_errors: list[str] = field(default_factory=list)
 
     @property
     def state_path(self) -> Path:
@@ -185,19 +190,76 @@ class Loop:
             if name in state["done"]:
                 print(f"[iterate] {name}: done, skipped", file=sys.stderr)
                 continue
+            env = None
             if name.endswith("/train"):
                 folder = self.recipe.run_dir / name.split("/")[0]
-                (folder / "train.yaml").write_text(yaml.safe_dump(self.recipe.train, sort_keys=True))
+                options, env = self.train_tracking(name.split("/")[0])
+                (folder / "train.yaml").write_text(yaml.safe_dump(options, sort_keys=True))
             print(f"[iterate] {name}: {' '.join(cmd)}", file=sys.stderr, flush=True)
-            code = run_stage(cmd)
+            code = run_stage(cmd, env=env)
             if code != 0:
                 print(f"[iterate] {name} failed (exit {code}); rerun the same command to continue", file=sys.stderr)
                 return code
             state["done"].append(name)
             self.save_state(state)
             write_rounds_table(self.recipe, state["done"])
+            self.track_rounds(state["done"])
+        self.tracking_errors.clear()  # what counts is whether every round is logged by now
+        self.track_rounds(state["done"])  # a rerun retries rounds whose logging failed before
         print(f"[iterate] all stages done; table: {self.recipe.run_dir / 'rounds.md'}", file=sys.stderr)
+        if self.tracking_errors:
+            # the loop is complete on disk; exit 1 says the tracker lacks rounds (a rerun only logs them)
+            print("[iterate] some rounds were not logged to the trackers; rerun the same command to retry",
+                  file=sys.stderr)
+            return 1
         return 0
+
+    def track_rounds(self, done: list[str]) -> None:
+        """Log every finished round's evaluation not yet logged, round k at step k, to one tracker run of the
+        loop. A tracker failure is reported and retried later; it never stops the loop."""
+        if not self.report_to:
+            return
+        from stepkto_eval.tracking import Step, TrackedRun
+
+        tracked = TrackedRun(self.recipe.run_dir / "tracking", self.report_to, self.recipe.run_dir.name)
+        config = {**self.recipe.identity(), "rounds": self.recipe.rounds, "limit": self.limit}
+        steps = []
+        for k in range(self.recipe.rounds + 1):
+            folder = self.recipe.run_dir / f"round_{k}" / "eval"
+            if f"round_{k}/eval" in done and (folder / "metrics.json").is_file():
+                steps.append(Step(k, json.loads((folder / "metrics.json").read_text()), folder))
+        for note in tracked.log_steps(steps, config):
+            if note["status"] == "error":
+                print(f"[iterate] round {note['step']}: logging to {note['error']}", file=sys.stderr)
+                self.tracking_errors.append(note["error"])
+            elif note["status"] == "logged":
+                print(f"[iterate] round {note['step']}: logged to {note['backend']} at step {note['step']}",
+                      file=sys.stderr)
+
+    def train_tracking(self, round_name: str) -> tuple[dict[str, Any], dict[str, str] | None]:
+        """The round's training options and environment: with --report-to, the trainer reports to the same
+        trackers (HF `report_to`), its runs beside the loop's (TensorBoard: run_dir/tracking/tensorboard/
+        round_k-train; W&B and MLflow: the loop's dir / store unless WANDB_DIR / MLFLOW_TRACKING_URI are set).
+        A recipe whose `train` names its own `report_to` (other than none) keeps it."""
+        import os
+
+        options = dict(self.recipe.train)
+        if not self.report_to or options.get("report_to") not in (None, "none", [], ["none"]):
+            return options, None
+        from stepkto_eval.tracking import MlflowTracker
+
+        root = (self.recipe.run_dir / "tracking").resolve()
+        options["report_to"] = list(self.report_to)
+        options.setdefault("run_name", f"{self.recipe.run_dir.name}-{round_name}-train")
+        env = dict(os.environ)
+        env.setdefault("TENSORBOARD_LOGGING_DIR", str(root / "tensorboard" / f"{round_name}-train"))
+        env.setdefault("WANDB_DIR", str(root))
+        env.setdefault("WANDB_PROJECT", "stepkto")
+        env.setdefault("MLFLOW_EXPERIMENT_NAME", "stepkto")
+        if "MLFLOW_TRACKING_URI" not in env:
+            env.update(MLFLOW_TRACKING_URI=MlflowTracker(root).tracking_uri(), MLFLOW_ALLOW_FILE_STORE="true")
+        root.mkdir(parents=True, exist_ok=True)
+        return options, env
 
 
 def _check_train_options(options: dict[str, Any]) -> None:
@@ -226,12 +288,12 @@ def _check_train_options(options: dict[str, Any]) -> None:
 STAGE_STOP_S = 60.0  # how long a stopped stage may take to shut its engines down before it is killed
 
 
-def run_stage(cmd: list[str]) -> int:
+def run_stage(cmd: list[str], env: dict[str, str] | None = None) -> int:
     """Run one stage as a child that dies with this process (PR_SET_PDEATHSIG: a killed loop leaves no stage,
     and the stage's own watchdog ends its engine). On Ctrl-C / SIGTERM of the loop the stage gets the time
     to shut its engines down (SIGINT: it usually got the same Ctrl-C; SIGTERM: forwarded), then the
     interruption continues upwards."""
-    proc = subprocess.Popen(cmd, preexec_fn=die_with_parent())
+    proc = subprocess.Popen(cmd, preexec_fn=die_with_parent(), env=env)
     try:
         return proc.wait()
     except BaseException as exc:
@@ -305,9 +367,14 @@ def main(argv: list[str]) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", required=True, help="recipe YAML (see stepkto_train/configs/)")
     parser.add_argument("--limit", type=int, default=None, help="smoke mode: first N problems in label and eval")
+    parser.add_argument("--report-to", default="none", metavar="TRACKERS",
+                        help="log each round's evaluation (step = round) and training to experiment trackers: "
+                             "comma-separated tensorboard, wandb, mlflow, or all / none (default none)")
     args = parser.parse_args(argv)
     try:
-        return Loop(Recipe.load(args.config), limit=args.limit).run()
+        from stepkto_eval.tracking import parse_report_to
+
+        return Loop(Recipe.load(args.config), limit=args.limit, report_to=parse_report_to(args.report_to)).run()
     except (RecipeChanged, ValueError) as exc:
         print(f"stepkto-train iterate: {exc}", file=sys.stderr)
         return 2

@@ -48,6 +48,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--judge", default=None, metavar="SPEC",
                         help="step judge to benchmark with --tasks processbench (same grammar as --audit; "
                              "equivalent to `stepkto-eval processbench --judge SPEC`)")
+    add_report_to(parser)
+
+
+def add_report_to(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--report-to", default="none", metavar="TRACKERS",
+                        help="also log metrics (with CIs), settings and the report to experiment trackers: "
+                             "comma-separated tensorboard, wandb, mlflow, or all / none (default none); "
+                             "they write under <run folder>/tracking unless WANDB_DIR / MLFLOW_TRACKING_URI say "
+                             "otherwise")
+
+
+def report_tracking(command: str, notes: list[dict]) -> int:
+    """Print where each tracker logged; 1 when one failed.
+
+    Exit 1, not 0: a pipeline that relies on the tracker must notice the gap, and the cure is cheap — rerunning
+    the same command finds every sample done and only logs again (the same convention as failed samples).
+    The evaluation itself is on disk either way."""
+    failed = [n for n in notes if n["status"] == "error"]
+    for note in notes:
+        if note["status"] != "error":
+            print(f"{note['backend']}: {note['status']} at step {note['step']}")
+    for note in failed:
+        print(f"{command}: logging to {note['error']} (the run folder is complete; rerun the same command "
+              "to retry the logging)", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def print_tasks() -> None:
@@ -109,6 +134,10 @@ def run_processbench(args: argparse.Namespace) -> int:
         print("stepkto-eval: ProcessBench benchmarks a step judge: run it alone, as "
               "`--tasks processbench --judge SPEC`", file=sys.stderr)
         return 2
+    if (args.report_to or "none").strip().lower() != "none":
+        # its output is F1 per split, not the metrics.json our trackers read: refuse rather than drop silently
+        print("stepkto-eval: --report-to is not supported for ProcessBench runs", file=sys.stderr)
+        return 2
     return processbench.run(argparse.Namespace(
         judge=args.judge, replay=None, splits=None, limit=args.limit, data_dir=args.data_dir,
         output_dir=None if args.output_dir is None else str(args.output_dir), tune_threshold_on=None))
@@ -165,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
             base_url=args.base_url, api_key=args.api_key, backend_options=dict(args.backend_option), n=args.n,
             temperature=args.temperature, top_p=args.top_p, max_tokens=args.max_tokens, limit=args.limit,
             seed=args.seed, output_dir=args.output_dir, data_dir=args.data_dir, batch_size=args.batch_size,
-            audit=args.audit, command=["stepkto-eval", *sys.argv[1:]],
+            audit=args.audit, command=["stepkto-eval", *sys.argv[1:]], report_to=args.report_to,
         )
         with Progress(TextColumn("generating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()) as bar:
             task_id = bar.add_task("generate", total=None)
@@ -182,8 +211,9 @@ def run(args: argparse.Namespace) -> int:
     print_summary(outcome.metrics)
     print(f"run folder: {outcome.folder.path}  (generated {outcome.n_generated}, "
           f"already done {outcome.n_skipped}{', resumed' if outcome.resumed else ''})")
+    tracking_code = report_tracking("stepkto-eval", outcome.tracking)
     if outcome.n_errors:
         print(f"stepkto-eval: {outcome.n_errors} sample(s) failed to generate (counted as wrong); "
               "rerun the same command to retry them", file=sys.stderr)
         return 1
-    return 0
+    return tracking_code

@@ -25,6 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="task name recorded in the run folder (default: the file name without suffix); "
                              "give the baseline's name to gate these completions with `compare`")
     parser.add_argument("--workers", type=int, default=None, help="grading processes (default: CPU count, max 8)")
+    from .eval import add_report_to
+
+    add_report_to(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from ..option_checks import check_whole
     from ..reports.markdown_report import fmt_estimate
     from ..scoring import ScoreConfig, ScoreInputError, score_file
+    from ..tracking import TrackingUnavailable, parse_report_to
 
     if not args.file.is_file():
         print(f"stepkto-eval score: {args.file} not found", file=sys.stderr)
@@ -44,6 +48,11 @@ def run(args: argparse.Namespace) -> int:
                       completions_field=args.completions_field, id_field=args.id_field,
                       breakdown=tuple(args.breakdown), task=args.task, workers=args.workers,
                       command=["stepkto-eval", "score", *sys.argv[2:]])
+    try:
+        trackers = parse_report_to(args.report_to)
+    except TrackingUnavailable as exc:
+        print(f"stepkto-eval score: {exc}", file=sys.stderr)
+        return 2
     try:
         check_whole("--workers", args.workers)
         if args.task is not None and not args.task.strip():
@@ -66,4 +75,15 @@ def run(args: argparse.Namespace) -> int:
         table.add_row(name, fmt_estimate(est))
     Console().print(table)
     print(f"wrote {out}/samples.jsonl, metrics.json, report.md, report.html")
-    return 0
+    return _track(out, trackers, metrics)
+
+
+def _track(out: Path, trackers: list[str], metrics: dict) -> int:
+    """Log the scored run to its trackers, after the run folder is complete (see eval.report_tracking)."""
+    from ..runs import RunFolder
+    from ..tracking import log_to_trackers
+    from .eval import report_tracking
+
+    folder = RunFolder(out)
+    notes = log_to_trackers(folder, trackers, metrics, folder.read_manifest() or {})
+    return report_tracking("stepkto-eval score", notes)

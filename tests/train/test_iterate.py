@@ -2,6 +2,7 @@
 run killed during training that resumes and finishes."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO
+from conftest import REPO, require
 
 from stepkto_train.cli import last_complete_checkpoint
 from stepkto_train.iterate import Loop, Recipe, RecipeChanged, cli_options
@@ -70,8 +71,8 @@ def test_recipes_ship_with_launch_commands():
         assert "stepkto-train iterate --config" in path.read_text().split("\nrun_dir")[0], path.name
 
 
-def iterate(recipe: Path, **popen) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "stepkto_train.cli", "iterate", "--config", str(recipe)],
+def iterate(recipe: Path, *options: str, **popen) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "stepkto_train.cli", "iterate", "--config", str(recipe), *options],
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True, **popen)
 
@@ -82,7 +83,14 @@ def test_one_round_end_to_end_then_resume_after_kill_in_training(tiny_model_dir,
     recipe = demo_recipe(tmp_path, tiny_model_dir, rounds=1, max_steps=30, save_steps=2, num_train_epochs=50,
                          per_device_train_batch_size=1, gradient_accumulation_steps=1)
     run = tmp_path / "run"
-    proc = iterate(recipe)
+    # with every tracker (offline): the loop's run survives the kill, and the trainer reports to them too
+    from helpers.tracker_readers import UNSET, offline_env
+
+    require_trackers = [n for n in ("tensorboard", "wandb", "mlflow") if importlib.util.find_spec(n) is None]
+    require(not require_trackers, f"{require_trackers} not installed (pip install 'stepkto[track]')")
+    env = {**{k: v for k, v in os.environ.items() if k not in UNSET}, **offline_env(tmp_path / "wandb-home")}
+    tracked = ("--report-to", "tensorboard,wandb,mlflow")
+    proc = iterate(recipe, *tracked, env=env)
     deadline = time.time() + 900
     # wait for a *complete* checkpoint: a bare checkpoint-N folder may still be mid-write, and resuming
     # rightly ignores it (the race that made this test flaky before)
@@ -95,7 +103,7 @@ def test_one_round_end_to_end_then_resume_after_kill_in_training(tiny_model_dir,
     state = json.loads((run / "state.json").read_text())
     assert state["done"] == ["round_0/eval", "round_1/label"]  # killed inside round_1/train
 
-    proc = iterate(recipe)
+    proc = iterate(recipe, *tracked, env=env)
     output, _ = proc.communicate(timeout=900)
     assert proc.returncode == 0, output[-3000:]
     assert "round_1/label: done, skipped" in output
@@ -109,6 +117,29 @@ def test_one_round_end_to_end_then_resume_after_kill_in_training(tiny_model_dir,
     assert "math500" in rows[0]["eval"] and "math500" in rows[1]["eval"] and rows[1]["labeled_rows"] > 0
     table = (run / "rounds.md").read_text()
     assert "| 1 |" in table and "math500: pass@1 0.0%" in table and "None" not in table
+    check_tracked_rounds(run, rounds=1)
+
+
+def check_tracked_rounds(run: Path, rounds: int) -> None:
+    """Round k's evaluation at step k of one tracker run per backend; the trainer's curves beside it."""
+    from helpers import tracker_readers as readers
+
+    from stepkto_eval.tracking import flat_metrics
+
+    expected: dict[str, dict[int, float]] = {}
+    for k in range(rounds + 1):
+        for key, value in flat_metrics(json.loads((run / f"round_{k}" / "eval" / "metrics.json").read_text())).items():
+            expected.setdefault(key, {})[k] = value
+    assert set(expected["math500/pass@1"]) == set(range(rounds + 1))
+    root = run / "tracking"
+    tb = readers.tensorboard_scalars(root / "tensorboard")
+    assert tb.keys() == expected.keys() and all(tb[k] == pytest.approx(v) for k, v in expected.items())
+    state = json.loads((root / "state.json").read_text())
+    assert readers.wandb_history(root / "wandb", state["wandb"]["id"]) == expected
+    history, _, _ = readers.mlflow_history((root / "mlruns").resolve().as_uri(), run_name="run")
+    assert history == {k.replace("@", "_at_"): v for k, v in expected.items()}
+    train_curves = readers.tensorboard_scalars(root / "tensorboard" / "round_1-train", unique=False)
+    assert any(tag.endswith("loss") for tag in train_curves), sorted(train_curves)
 
 
 @pytest.mark.parametrize("first, second", [(4, 8), (4, None), (None, 4)])
