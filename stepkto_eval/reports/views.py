@@ -123,21 +123,32 @@ def _mean_correct(group: Sequence[Sample]) -> float | None:
     return sum(graded) / len(graded) if graded else None
 
 
-def accuracy_by_difficulty(samples: Iterable[Sample], *, seed: int = 0) -> Bucketed | None:
-    """Mean per-problem accuracy per difficulty bucket, with 95% bootstrap CIs over the bucket's problems."""
-    groups = per_problem(samples)
+def _by_bucket(groups: dict[str, list[Sample]],
+               score: Callable[[list[str]], tuple[int, m.Estimate] | None]) -> Bucketed | None:
+    """`score(problem ids of a bucket)` -> (n, estimate) or None (nothing to show), over the difficulty
+    buckets of `groups`, in display order; None when the task has no difficulty or no bucket scored."""
     found = _buckets(groups)
     if found is None:
         return None
     axis, buckets, loose = found
     labels, ns, ests = [], [], []
     for (_, label), pids in buckets.items():
-        scores = [x for x in (_mean_correct(groups[p]) for p in pids) if x is not None]
-        if scores:
+        if (scored := score(pids)) is not None:
             labels.append(label)
-            ns.append(len(scores))
-            ests.append(m.estimate(scores, seed=seed))
+            ns.append(scored[0])
+            ests.append(scored[1])
     return Bucketed(axis, labels, ns, ests, loose) if labels else None
+
+
+def accuracy_by_difficulty(samples: Iterable[Sample], *, seed: int = 0) -> Bucketed | None:
+    """Mean per-problem accuracy per difficulty bucket, with 95% bootstrap CIs over the bucket's problems."""
+    groups = per_problem(samples)
+
+    def score(pids: list[str]) -> tuple[int, m.Estimate] | None:
+        scores = [x for x in (_mean_correct(groups[p]) for p in pids) if x is not None]
+        return (len(scores), m.estimate(scores, seed=seed)) if scores else None
+
+    return _by_bucket(groups, score)
 
 
 def _well_formed_audit(sample: Sample) -> bool:
@@ -152,18 +163,14 @@ def flawed_rate_by_difficulty(samples: Iterable[Sample], *, seed: int = 0) -> Bu
     groups = per_problem(samples)
     if not any("first_error" in s for g in groups.values() for s in g):
         return None
-    found = _buckets(groups)
-    if found is None:
-        return None
-    axis, buckets, loose = found
-    labels, ns, ests = [], [], []
-    for (_, label), pids in buckets.items():
+
+    def score(pids: list[str]) -> tuple[int, m.Estimate] | None:
         rate = m.flawed_step_rate({p: [s for s in groups[p] if _well_formed_audit(s)] for p in pids}, seed=seed)
-        if rate["value"] is not None:
-            labels.append(label)
-            ns.append(rate["n_correct"] - rate["n_no_verdict"])
-            ests.append(m.Estimate(rate["value"], rate["ci_low"], rate["ci_high"]))
-    return Bucketed(axis, labels, ns, ests, loose) if labels else None
+        if rate["value"] is None:
+            return None
+        return rate["n_correct"] - rate["n_no_verdict"], m.Estimate(rate["value"], rate["ci_low"], rate["ci_high"])
+
+    return _by_bucket(groups, score)
 
 
 # --- lengths and truncation -------------------------------------------------------------------------------
