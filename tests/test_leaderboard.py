@@ -98,3 +98,15 @@ def test_audited_run_without_correct_answers(tmp_path):
     assert main(["leaderboard", str(run), str(other), "--out", str(tmp_path / "b")]) == 0
     html = (tmp_path / "b" / "index.html").read_text()
     assert "group A accuracy vs flawed-step rate" in html  # drawn from the run that has a rate
+
+
+def test_score_runs_of_the_same_problems_are_described_by_those_problems(tmp_path):
+    rows = [{"id": f"p{i}", "gold": str(i), "completion": f"so \\boxed{{{i if i % 2 else i + 1}}}"} for i in range(4)]
+    data = tmp_path / "comps.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert main(["score", str(data), "--output-dir", str(tmp_path / "s")]) == 0
+    problems = json.loads((tmp_path / "s" / "manifest.json").read_text())["source"]["problems_sha256"]
+    assert main(["leaderboard", str(tmp_path / "s"), "--out", str(tmp_path / "board")]) == 0
+    readme = (tmp_path / "board" / "README.md").read_text()
+    assert f"scored completions of the same problems (ids and golds sha256 {problems[:12]})" in readme
+    assert "None" not in readme.split("## Group A", 1)[1].split("\n\n")[1]  # the settings line names no unknowns

@@ -96,7 +96,10 @@ def describe_settings(compat: dict[str, Any]) -> str:
             f"{name} v{spec.get('version')} ({spec.get('n_problems')} problems, prompt {str(spec.get('prompt_hash'))[:8]})"
             for name, spec in tasks.items()))
     source = compat.get("source") or {}
-    if source:
+    if source.get("problems_sha256"):  # score runs: grouped by the problems they graded (run_view.compat_summary)
+        parts.append(f"scored completions of the same problems (ids and golds sha256 "
+                     f"{str(source['problems_sha256'])[:12]})")
+    elif source:  # older score manifests: the completions file itself
         parts.append(f"completions file sha256 {str(source.get('file_sha256'))[:12]} (gold field "
                      f"{source.get('gold_field')}, completions field {source.get('completions_field')})")
     sampling = {k: v for k, v in (compat.get("sampling") or {}).items() if v is not None}
