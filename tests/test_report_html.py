@@ -259,6 +259,9 @@ def test_views_of_a_score_run_use_characters_and_no_truncation(tmp_path):
     assert "t: completion length (characters)" in html
     assert "lengths are counted in characters" in html
     assert "Truncation is unknown for this task" in html
+    # the sample browser says so too, in each sample and in its finish-reason filter
+    assert "finish reason unknown" in html and "finish reason None" not in html
+    assert '<option value="unknown">' in html and '<option value="None">' not in html
     assert all(r[3] == "–" for r in _rows(html, "length-bins-t"))
 
 

@@ -136,6 +136,11 @@ def _prompt_text(prompt: Any) -> str:
     return json.dumps(prompt, ensure_ascii=False)
 
 
+def _finish_reason(sample: dict) -> str:
+    """How generation ended; "unknown" for completions made elsewhere (`score` runs record null)."""
+    return str(sample.get("finish_reason") or "unknown")
+
+
 def _answer(value: Any) -> Html:
     """An answer or gold in the summary line: math when short, cut with a tooltip when long."""
     if value is None:
@@ -161,7 +166,7 @@ def _facets(sample: dict[str, Any]) -> dict[str, str]:
     """The values the filters select on (data-* attributes of the sample)."""
     verdict = sample.get("verdict") if isinstance(sample.get("verdict"), dict) else {}
     return {"task": str(sample.get("task")), "correct": _correctness(sample), "flawed": _flawed_state(sample),
-            "finish": str(sample.get("finish_reason")), "rule": str(verdict.get("rule"))}
+            "finish": _finish_reason(sample), "rule": str(verdict.get("rule"))}
 
 
 def render_sample(sample: dict[str, Any]) -> Html:
@@ -180,7 +185,7 @@ def render_sample(sample: dict[str, Any]) -> Html:
     rows = [
         f"<div><b>checker</b>: <code>{esc(verdict.get('rule'))}</code> — {esc(verdict.get('reason'))}</div>",
         f"<div class=\"note\">normalised: candidate {_answer(verdict.get('candidate_norm'))}, "
-        f"gold {_answer(verdict.get('gold_norm'))} · finish reason {esc(sample.get('finish_reason'))}</div>",
+        f"gold {_answer(verdict.get('gold_norm'))} · finish reason {esc(_finish_reason(sample))}</div>",
     ]
     for name in ("task", "id", "extracted", "gold"):  # cut in the summary line: shown whole (wrapped) here
         value = sample.get(name)
