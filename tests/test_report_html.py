@@ -333,3 +333,26 @@ def test_hostile_latex_in_answers_and_steps_stays_inert(tmp_path):
     names = {name for _, attrs in parser.found for name, _ in attrs}
     assert not {n for n in names if n.startswith("on")} and not names & {"href", "src", "style", "xlink:href"}
     assert page.count("<math") > 3 * len(ATTACKS)  # the harmless parts still render as math
+
+
+def test_math_rendered_per_sample_is_bounded_across_its_steps():
+    """Each step and text block had its own formula budget, so a sample with 100 formula-filled steps converted
+    ~400k characters of LaTeX (13 s and 6.6 MB of MathML for one sample). The budget is per sample: formulas
+    beyond it stay escaped source, and the steps are all still listed."""
+    from html import unescape
+
+    from stepkto_eval.reports.math_render import MAX_MATH_PER_TEXT
+    from stepkto_eval.reports.sample_browser import MAX_MATH_PER_SAMPLE, render_sample
+
+    formula = "$" + "x'" * 700 + "$ "
+    text = formula * 8
+    sample = {"task": "t", "id": "q", "sample_index": 0, "correct": True, "finish_reason": "stop",
+              "extracted": "4", "gold": "4", "verdict": {"rule": "r"}, "prompt": text, "completion": text,
+              "judge": {"name": "j", "evidence": text}, "first_error": 5, "steps": [formula * 2] * 100}
+    out = render_sample(sample)
+    sources = re.findall(r'<annotation encoding="application/x-tex">(.*?)</annotation>', out)
+    converted = sum(len(unescape(s)) for s in sources)
+    assert 0 < converted <= MAX_MATH_PER_SAMPLE
+    assert MAX_MATH_PER_SAMPLE <= 2 * MAX_MATH_PER_TEXT
+    assert out.count('<li class="step') == 100
+    assert out.count("x&#x27;" * 700) >= 100  # the formulas left as source are still shown, escaped

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from xml.etree.ElementTree import Element
 
@@ -232,15 +233,26 @@ def _spans(text: str) -> list[tuple[int, int, str, str]]:
     return spans
 
 
-def prose_html(text: str) -> str:
-    """`text` escaped, with its math spans as MathML (each span that cannot be converted stays source)."""
+@dataclass
+class MathBudget:
+    """Characters of formulas still to convert, shared by several texts: a caller rendering many texts for
+    one item (a sample's problem, completion and each of its steps) bounds the item's total work with one."""
+
+    chars: int
+
+
+def prose_html(text: str, budget: MathBudget | None = None) -> str:
+    """`text` escaped, with its math spans as MathML (each span that cannot be converted stays source).
+    Formulas are converted while `budget` (default: MAX_MATH_PER_TEXT for this text alone) lasts."""
     if len(text) > MAX_PROSE_CHARS:
         return html.escape(text, quote=True)
+    budget = MathBudget(MAX_MATH_PER_TEXT) if budget is None else budget
     out: list[str] = []
-    position = budget = 0
+    position = 0
     for start, end, source, display in _spans(text):
-        budget += len(source)
-        math = _mathml(source, display) if budget <= MAX_MATH_PER_TEXT else None
+        within = len(source) <= budget.chars
+        budget.chars -= len(source)
+        math = _mathml(source, display) if within else None
         if math is None:
             continue  # left in place: escaped with the surrounding text
         out.append(html.escape(text[position:start], quote=True))

@@ -19,12 +19,15 @@ import json
 from typing import Any, Callable
 
 from stepkto_eval.reports.html_page import LONG, Html, esc, short
-from stepkto_eval.reports.math_render import answer_html, prose_html
+from stepkto_eval.reports.math_render import MAX_MATH_PER_TEXT, MathBudget, answer_html, prose_html
 from stepkto_eval.reports.run_view import natural_key
 
 MAX_SHOWN_CHARS = 12_000  # per text block; keeps a page with 100+ samples light
 MAX_STEP_CHARS = 4_000
 PAGE_SIZE = 25  # samples per page of the browser (with scripts on)
+# Characters of formulas converted per sample, over all its texts (problem, completion, evidence, every step):
+# a per-text budget alone let a sample with 100 formula-filled steps take seconds and megabytes.
+MAX_MATH_PER_SAMPLE = MAX_MATH_PER_TEXT
 
 Keep = Callable[[dict[str, Any]], bool]
 
@@ -90,26 +93,27 @@ def flagged_span(sample: dict[str, Any]) -> tuple[int, int] | None:
     return None
 
 
-def _clip(text: str, limit: int = MAX_SHOWN_CHARS) -> str:
+def _clip(text: str, limit: int = MAX_SHOWN_CHARS, budget: MathBudget | None = None) -> str:
     """`text` with its math rendered, cut at `limit` characters (a formula cut in half stays source)."""
     if len(text) <= limit:
-        return prose_html(text)
-    return prose_html(text[:limit]) + esc(f"\n… [{len(text) - limit} more characters not shown]")
+        return prose_html(text, budget)
+    return prose_html(text[:limit], budget) + esc(f"\n… [{len(text) - limit} more characters not shown]")
 
 
-def highlighted_completion(sample: dict[str, Any]) -> Html:
+def highlighted_completion(sample: dict[str, Any], budget: MathBudget | None = None) -> Html:
+    budget = MathBudget(MAX_MATH_PER_SAMPLE) if budget is None else budget
     completion = sample.get("completion") or ""
     span = flagged_span(sample)
     if span is None:
-        return Html(_clip(completion))
+        return Html(_clip(completion, budget=budget))
     start, end = span
     before = completion[max(0, start - MAX_SHOWN_CHARS // 2):start]
     prefix = "… " if start > len(before) else ""
-    return Html(prefix + prose_html(before) + '<mark title="first wrong step">' + prose_html(completion[start:end])
-                + "</mark>" + _clip(completion[end:]))
+    return Html(prefix + prose_html(before, budget) + '<mark title="first wrong step">'
+                + prose_html(completion[start:end], budget) + "</mark>" + _clip(completion[end:], budget=budget))
 
 
-def steps_list(sample: dict[str, Any]) -> Html | None:
+def steps_list(sample: dict[str, Any], budget: MathBudget | None = None) -> Html | None:
     """The audited steps, numbered, each marked by its label; the first wrong one highlighted. None when the
     sample carries no steps."""
     steps = sample.get("steps")
@@ -117,11 +121,12 @@ def steps_list(sample: dict[str, Any]) -> Html | None:
         return None
     labels = sample.get("step_labels") if isinstance(sample.get("step_labels"), list) else []
     first_error = sample.get("first_error") if isinstance(sample.get("first_error"), int) else -1
+    budget = MathBudget(MAX_MATH_PER_SAMPLE) if budget is None else budget
     items = []
     for i, step in enumerate(steps):
         label = labels[i] if i < len(labels) else None
         state = "ok" if label == 1 else "bad" if label in (0, -1) else "unlabelled"
-        body = _clip(step if isinstance(step, str) else json.dumps(step, ensure_ascii=False), MAX_STEP_CHARS)
+        body = _clip(step if isinstance(step, str) else json.dumps(step, ensure_ascii=False), MAX_STEP_CHARS, budget)
         if i == first_error:
             state, body = "flagged", f'<mark title="first wrong step">{body}</mark>'
         items.append(f'<li class="step {state}">{body}</li>')
@@ -170,6 +175,7 @@ def _facets(sample: dict[str, Any]) -> dict[str, str]:
 
 
 def render_sample(sample: dict[str, Any]) -> Html:
+    budget = MathBudget(MAX_MATH_PER_SAMPLE)  # shared by every text of the sample
     verdict = sample.get("verdict") if isinstance(sample.get("verdict"), dict) else {}
     facets = _facets(sample)
     outcome = {"correct": "good", "wrong": "bad"}.get(facets["correct"], "warn")
@@ -196,18 +202,20 @@ def render_sample(sample: dict[str, Any]) -> Html:
     if isinstance(judge, dict) and (judge.get("name") or judge.get("evidence")):
         evidence = judge.get("evidence")
         evidence = evidence if isinstance(evidence, str) else json.dumps(evidence, ensure_ascii=False)
-        rows.append(f"<div><b>judge</b> {esc(judge.get('name'))} ({esc(judge.get('kind'))}): {_clip(evidence or '')}</div>")
+        rows.append(f"<div><b>judge</b> {esc(judge.get('name'))} ({esc(judge.get('kind'))}): "
+                    f"{_clip(evidence or '', budget=budget)}</div>")
     prompt, label = sample.get("prompt"), "prompt"
     if prompt is None:  # `score` runs have no prompt as sent; show the problem from the row when present
         meta = sample.get("meta") if isinstance(sample.get("meta"), dict) else {}
         prompt, label = meta.get("problem") or meta.get("question"), "problem"
     if prompt is not None:
-        rows.append(f'<details><summary>{label}</summary><div class="prose">{_clip(_prompt_text(prompt))}</div></details>')
-    steps = steps_list(sample)
+        rows.append(f'<details><summary>{label}</summary><div class="prose">{_clip(_prompt_text(prompt), budget=budget)}'
+                    "</div></details>")
+    steps = steps_list(sample, budget)
     if steps is not None:
         rows.append(f"<div><b>steps</b> (as the judge saw them)</div>{steps}")
     else:
-        rows.append(f'<div class="prose completion">{highlighted_completion(sample)}</div>')
+        rows.append(f'<div class="prose completion">{highlighted_completion(sample, budget)}</div>')
     data = "".join(f' data-{key}="{esc(value)}"' for key, value in facets.items())
     return Html(f'<details class="sample"{data}><summary>{summary}</summary>\n' + "\n".join(rows) + "</details>")
 
