@@ -8,21 +8,50 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Iterator, Sequence
+
+# A surrogate escape in JSON text; when one is unpaired, json.loads returns a str that cannot be encoded as UTF-8
+# (writing it to a page or a file raises UnicodeEncodeError far from where it was read).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def without_lone_surrogates(value: Any) -> Any:
+    """`value` (parsed JSON) with every unpaired surrogate in its strings replaced by U+FFFD; pairs json.loads
+    already joined into one character are kept."""
+    if isinstance(value, str):
+        return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    if isinstance(value, list):
+        return [without_lone_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {without_lone_surrogates(k): without_lone_surrogates(v) for k, v in value.items()}
+    return value
+
+
+def loads_text(text: str) -> Any:
+    """json.loads, with lone surrogates replaced (cleaning only texts that hold a surrogate escape)."""
+    value = json.loads(text)
+    return without_lone_surrogates(value) if _SURROGATE_ESCAPE.search(text) else value
 
 
 def iter_jsonl(path: str | os.PathLike, required: Sequence[str] = ()) -> Iterator[tuple[int, dict | None, str | None]]:
     """(1-based line number, object, None) for each good line and (line number, None, problem) for a bad one.
 
-    Blank lines are skipped. A line is bad when it is not JSON, not a JSON object, or lacks a `required` field.
+    Blank lines are skipped. A line is bad when it is not UTF-8, not JSON, not a JSON object, or lacks a `required`
+    field. Lone surrogates in strings become U+FFFD.
     """
-    with open(path, encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
+    with open(path, "rb") as fh:  # binary: a line that is not UTF-8 is one bad line, not a crash of the reader
+        for number, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield number, None, f"{path}: line {number}: not UTF-8 (byte {exc.start + 1} of the line: {exc.reason})"
+                continue
             if not line.strip():
                 continue
             try:
-                row = json.loads(line)
+                row = loads_text(line)
             except json.JSONDecodeError as exc:
                 yield number, None, f"{path}: line {number}: not valid JSON ({exc.msg})"
                 continue

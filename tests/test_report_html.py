@@ -356,3 +356,34 @@ def test_math_rendered_per_sample_is_bounded_across_its_steps():
     assert MAX_MATH_PER_SAMPLE <= 2 * MAX_MATH_PER_TEXT
     assert out.count('<li class="step') == 100
     assert out.count("x&#x27;" * 700) >= 100  # the formulas left as source are still shown, escaped
+
+
+def test_odd_task_and_index_fields_and_bad_bytes_are_reported_not_fatal(tmp_path):
+    """A list as task or sample_index (unhashable), tasks of mixed types, and a line that is not UTF-8 each
+    stopped the report with a traceback; they are skipped lines named by file, line and field, or shown."""
+    run = write_run(tmp_path / "r", "m", {"t": TaskSpec(correct={"a": [False], "b": [True]})})
+    odd = [{"task": ["t"], "id": "c"}, {"task": "t", "id": "d", "sample_index": [1]},
+           {"task": 7, "id": "e", "correct": True}, {"task": "u", "id": "f", "correct": False}]
+    with (run / "samples.jsonl").open("ab") as fh:
+        fh.write("".join(json.dumps(r) + "\n" for r in odd).encode())
+        fh.write(b'{"task": "t", "id": "z\xff"}\n')
+    html = write_html_report(run).read_text()
+    assert "samples.jsonl: line 3: field task is not a string" in html
+    assert "samples.jsonl: line 4: field sample_index is not an integer" in html
+    assert "samples.jsonl: line 5: field task is not a string" in html
+    assert "samples.jsonl: line 7: not UTF-8" in html
+    assert 'data-task="u"' in html and 'id="samples"' in html
+
+
+def test_lone_surrogates_in_samples_do_not_stop_the_page(tmp_path):
+    """JSON may escape half of a surrogate pair ("\\ud800"); Python reads it as a lone surrogate, which cannot be
+    written as UTF-8. In a task, id, answer, step or level it made report.html fail; it is shown as U+FFFD."""
+    spec = TaskSpec(correct={"a": [True], "b": [False]}, audited=True, flawed={("a", 0)},
+                    meta={"a": {"level": "Level 2"}, "b": {"level": "Level \ud800"}})
+    run = write_run(tmp_path / "r", "m", {"t\ud800": spec})
+    records = [json.loads(line) for line in (run / "samples.jsonl").read_text().splitlines()]
+    for rec in records:
+        rec.update(id=rec["id"] + "\udfff", extracted="\ud800", steps=["a \udfff b", "$x\ud800$"])
+    (run / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    html = write_html_report(run).read_text(encoding="utf-8")
+    assert "a\ufffd" in html and "a \ufffd b" in html and 'id="samples"' in html

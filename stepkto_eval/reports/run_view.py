@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stepkto_eval.jsonl import iter_jsonl
+from stepkto_eval.jsonl import iter_jsonl, loads_text
 
 
 class RunFolderError(ValueError):
@@ -52,11 +52,13 @@ class RunView:
 def read_json(path: Path) -> dict[str, Any]:
     """Load a JSON object, naming the file in every error."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = loads_text(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise RunFolderError(f"{path}: file not found") from None
     except json.JSONDecodeError as exc:
         raise RunFolderError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+    except UnicodeDecodeError as exc:
+        raise RunFolderError(f"{path}: not UTF-8 (byte {exc.start + 1}: {exc.reason})") from None
     if not isinstance(data, dict):
         raise RunFolderError(f"{path}: expected a JSON object, found {type(data).__name__}")
     return data
@@ -68,9 +70,17 @@ def read_samples(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     problems: list[str] = []
     if not path.exists():
         return [], [f"{path}: file not found (no samples)"]
-    for _, rec, problem in iter_jsonl(path, required=("task", "id")):
+    for number, rec, problem in iter_jsonl(path, required=("task", "id")):
         if problem:
             problems.append(problem)
+            continue
+        # The key must be hashable and the task a name: a list here stopped the report with a TypeError.
+        if not isinstance(rec["task"], str):
+            problems.append(f"{path}: line {number}: field task is not a string ({type(rec['task']).__name__})")
+            continue
+        index = rec.get("sample_index", 0)
+        if not (index is None or isinstance(index, (int, str))):
+            problems.append(f"{path}: line {number}: field sample_index is not an integer ({type(index).__name__})")
             continue
         key = (rec["task"], str(rec["id"]), rec.get("sample_index", 0))
         latest.pop(key, None)  # re-insert so dict order follows the newest write
