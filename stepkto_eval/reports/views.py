@@ -79,7 +79,8 @@ def difficulty(meta: Mapping[str, Any] | None) -> tuple[str, int, str] | None:
     level = meta.get("level")
     if level is not None:
         text = re.sub(r"^\s*Level\s*", "", str(level))
-        return "level", int(text) if text.isdigit() else 10**6, text
+        # isdecimal, not isdigit: "²" is a digit that int() refuses
+        return "level", int(text) if text.isdecimal() else 10**6, text
     match = _PROBLEM_NUMBER.search(str(meta.get("url") or ""))
     if match:
         band = (int(match.group(1)) - 1) // BAND

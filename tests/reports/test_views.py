@@ -25,6 +25,8 @@ def rec(pid: str, k: int = 0, correct: bool | None = True, **extra) -> dict:
         ({"level": "Level 3"}, ("level", 3, "3")),  # MATH-500's spelling
         ({"level": 5}, ("level", 5, "5")),
         ({"level": "hard"}, ("level", 10**6, "hard")),  # non-numeric levels sort last
+        ({"level": "Level ²"}, ("level", 10**6, "²")),  # str.isdigit() is true for "²" but int() refuses it
+        ({"level": "Level ?"}, ("level", 10**6, "?")),
         ({"url": AIME_URL.format(1)}, ("problem number in contest (from meta.url)", 0, "1-5")),
         ({"url": AIME_URL.format(7)}, ("problem number in contest (from meta.url)", 1, "6-10")),
         ({"url": AIME_URL.format(15)}, ("problem number in contest (from meta.url)", 2, "11-15")),
