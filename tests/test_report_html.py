@@ -387,3 +387,16 @@ def test_lone_surrogates_in_samples_do_not_stop_the_page(tmp_path):
     (run / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     html = write_html_report(run).read_text(encoding="utf-8")
     assert "a\ufffd" in html and "a \ufffd b" in html and 'id="samples"' in html
+
+
+def test_a_meta_that_is_not_an_object_does_not_stop_the_page(tmp_path):
+    """The subject x level grid read meta.get(...) from every record: a string or list as meta stopped report.html."""
+    spec = TaskSpec(correct={"a": [True], "b": [False], "c": [True]},
+                    meta={"a": {"subject": "Algebra", "level": "Level 1"}, "b": {"subject": "Algebra", "level": 2}})
+    run = write_run(tmp_path / "r", "m", {"t": spec})
+    records = [json.loads(line) for line in (run / "samples.jsonl").read_text().splitlines()]
+    records[2]["meta"] = "Level 3"
+    records.append({**records[2], "id": "d", "meta": ["Algebra"]})
+    (run / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    html = write_html_report(run).read_text()
+    assert 'id="heatmap"' in html and 'id="samples"' in html

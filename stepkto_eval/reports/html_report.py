@@ -110,7 +110,9 @@ def subject_level_grid(samples: list[dict[str, Any]]):
     """Accuracy per (subject, level): per-problem mean correctness averaged over problems in the cell."""
     per_item: dict[tuple[str, str, str], list[float]] = {}
     for s in samples:
-        meta = s.get("meta") or {}
+        meta = s.get("meta")
+        if not isinstance(meta, dict):  # untrusted record: a string or list here is no subject or level
+            continue
         if meta.get("subject") is None or meta.get("level") is None or s.get("correct") is None:
             continue
         level = re.sub(r"^Level\s*", "", str(meta["level"]))
@@ -125,7 +127,7 @@ def subject_level_grid(samples: list[dict[str, Any]]):
     matrix = [[(sum(cells[(s, lv)]) / len(cells[(s, lv)])) if (s, lv) in cells else None for lv in levels]
               for s in subjects]
     counts = [[len(cells.get((s, lv), [])) for lv in levels] for s in subjects]
-    return matrix, subjects, [f"L{lv}" if lv.isdigit() else lv for lv in levels], counts
+    return matrix, subjects, [f"L{lv}" if lv.isdecimal() else lv for lv in levels], counts
 
 
 def heat_maps(run: RunView) -> list[Html]:
