@@ -76,6 +76,7 @@ def test_flagged_step_is_highlighted_after_escaping(tmp_path):
         ({"completion": "ab", "first_error": 1, "step_char_spans": [[0, 2], [5, 99]]}, None),  # out of range
         ({"completion": "ab", "first_error": -1, "step_char_spans": [[0, 2]]}, None),  # no error
         ({"completion": "ab", "first_error": None}, None),  # no verdict
+        ({"completion": "ab\n\ncd", "first_error": True, "steps": ["ab", "cd"]}, None),  # a bool is no step index
     ],
 )
 def test_flagged_span(sample, span):
@@ -400,3 +401,15 @@ def test_a_meta_that_is_not_an_object_does_not_stop_the_page(tmp_path):
     (run / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     html = write_html_report(run).read_text()
     assert 'id="heatmap"' in html and 'id="samples"' in html
+
+
+def test_a_boolean_first_error_is_not_a_flawed_step():
+    """JSON `true` as first_error is an int in Python: the browser filed the sample under "correct with a flawed
+    step" and marked step 2, while its own facet said "not audited"."""
+    from stepkto_eval.reports.sample_browser import is_correct_and_clean, is_correct_but_flawed, render_sample
+
+    sample = {"task": "t", "id": "a", "correct": True, "finish_reason": "stop", "first_error": True,
+              "steps": ["ab", "cd"], "completion": "ab\n\ncd"}
+    assert not is_correct_but_flawed(sample) and is_correct_and_clean(sample)
+    out = render_sample(sample)
+    assert "<mark" not in out and 'data-flawed="not audited"' in out

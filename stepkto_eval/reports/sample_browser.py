@@ -45,10 +45,15 @@ def is_wrong(sample: dict[str, Any]) -> bool:
     return sample.get("correct") is False and not has_no_verdict(sample)
 
 
+def _step_index(value: Any) -> int | None:
+    """first_error as a step index; JSON `true` is an int in Python but names no step."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def is_correct_but_flawed(sample: dict[str, Any]) -> bool:
-    first_error = sample.get("first_error")
+    first_error = _step_index(sample.get("first_error"))
     return (sample.get("correct") is True and not has_no_verdict(sample)
-            and isinstance(first_error, int) and first_error >= 0)
+            and first_error is not None and first_error >= 0)
 
 
 def is_correct_and_clean(sample: dict[str, Any]) -> bool:
@@ -74,8 +79,8 @@ def pick(samples: list[dict[str, Any]], keep: Keep, cap: int) -> tuple[list[dict
 
 def flagged_span(sample: dict[str, Any]) -> tuple[int, int] | None:
     """[start, end) of the first wrong step inside the completion, if it can be located."""
-    index, completion = sample.get("first_error"), sample.get("completion") or ""
-    if not isinstance(index, int) or index < 0:
+    index, completion = _step_index(sample.get("first_error")), sample.get("completion") or ""
+    if index is None or index < 0:
         return None
     spans = sample.get("step_char_spans") or []
     if index < len(spans):
@@ -120,7 +125,8 @@ def steps_list(sample: dict[str, Any], budget: MathBudget | None = None) -> Html
     if not isinstance(steps, list) or not steps:
         return None
     labels = sample.get("step_labels") if isinstance(sample.get("step_labels"), list) else []
-    first_error = sample.get("first_error") if isinstance(sample.get("first_error"), int) else -1
+    first_error = _step_index(sample.get("first_error"))
+    first_error = -1 if first_error is None else first_error
     budget = MathBudget(MAX_MATH_PER_SAMPLE) if budget is None else budget
     items = []
     for i, step in enumerate(steps):
@@ -155,8 +161,8 @@ def _answer(value: Any) -> Html:
 
 
 def _flawed_state(sample: dict[str, Any]) -> str:
-    first_error = sample.get("first_error")
-    if isinstance(first_error, int) and not isinstance(first_error, bool):
+    first_error = _step_index(sample.get("first_error"))
+    if first_error is not None:
         return "flawed" if first_error >= 0 else "clean"
     return "not audited"
 
