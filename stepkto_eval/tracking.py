@@ -291,8 +291,21 @@ class TrackedRun:
     errors: list[str] = field(default_factory=list)
 
     def _state(self) -> dict:
+        """The state file, checked: a damaged one raises ValueError naming it (logging on top of a history we
+        cannot read would write a step twice)."""
         path = self.root / STATE_FILE
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        if not path.is_file():
+            return {}
+        try:
+            state = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{path}: not a tracking state file ({exc}); move it aside to start new tracker runs") from None
+        entries = state.values() if isinstance(state, dict) else [None]
+        if not all(isinstance(e, dict) and isinstance(e.get("steps", {}), dict)
+                   and all(isinstance(k, str) and k.isdecimal() for k in e.get("steps", {})) for e in entries):
+            raise ValueError(f"{path}: not a tracking state file (expected {{backend: {{\"id\": ..., \"steps\": "
+                             "{step number: digest}}}}); move it aside to start new tracker runs")
+        return state
 
     def _save(self, state: dict) -> None:
         from .jsonl import write_json_atomic
@@ -322,20 +335,31 @@ class TrackedRun:
         finished evaluation. Returns one note per backend and step."""
         notes = []
         for name in self.names:
-            todo = []
-            for item in steps:
-                digest = hashlib.sha256(json.dumps(item.metrics, sort_keys=True, default=str).encode()).hexdigest()
-                at = item.step
-                if at is None:
-                    last = self.next_step(name) - 1
-                    at = last if last >= 0 and self.logged(name, last) == digest else last + 1
-                if self.logged(name, at) is not None:
-                    notes.append({"backend": name, "step": at, "status": "already logged"})
-                else:
-                    todo.append((at, item, digest))
+            try:
+                todo = self._pending(name, steps, notes)
+            except ValueError as exc:  # a damaged state file: reported like any tracker failure, never raised
+                message = f"{name}: {exc}"
+                self.errors.append(message)
+                notes += [{"backend": name, "step": item.step, "status": "error", "error": message} for item in steps]
+                continue
             if todo:
                 notes += self._log_backend(name, config, todo)
         return notes
+
+    def _pending(self, name: str, steps: Sequence["Step"], notes: list[dict]) -> list[tuple[int, "Step", str]]:
+        """The steps `name` has not logged yet (step, item, digest); an "already logged" note for the others."""
+        todo = []
+        for item in steps:
+            digest = hashlib.sha256(json.dumps(item.metrics, sort_keys=True, default=str).encode()).hexdigest()
+            at = item.step
+            if at is None:
+                last = self.next_step(name) - 1
+                at = last if last >= 0 and self.logged(name, last) == digest else last + 1
+            if self.logged(name, at) is not None:
+                notes.append({"backend": name, "step": at, "status": "already logged"})
+            else:
+                todo.append((at, item, digest))
+        return todo
 
     def _log_backend(self, name: str, config: Mapping[str, Any], todo: list[tuple[int, "Step", str]]) -> list[dict]:
         tracker = make_tracker(name, self.root)

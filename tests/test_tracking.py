@@ -164,3 +164,22 @@ def test_score_run_logs_its_metrics(tmp_path, offline_trackers):
     logged = readers.tensorboard_scalars(out / "tracking" / "tensorboard")
     assert logged["completions/avg@2"] == {0: pytest.approx(0.75)}  # 3 of 4 completions right
     assert logged.keys() == flat_metrics(metrics).keys() and "completions/truncation_rate" not in logged
+
+
+@pytest.mark.parametrize("state", ["{not json", "[]", '{"tensorboard": ["x"]}', '{"tensorboard": {"steps": {"first": "h"}}}'])
+def test_a_corrupt_tracking_state_is_an_error_note_not_a_crash(tmp_path, state):
+    """tracking/state.json is read before each backend logs; a damaged one (a kill during a copy, a hand edit)
+    raised out of `log` after the evaluation was done. Now it is a tracker error naming the file, and nothing
+    is logged on top of a history we cannot read (a second step 0 would follow)."""
+    require_trackers("tensorboard")
+    from stepkto_eval.tracking import TrackedRun
+
+    root = tmp_path / "tracking"
+    root.mkdir()
+    (root / "state.json").write_text(state)
+    tracked = TrackedRun(root, ["tensorboard"], "run")
+    notes = tracked.log(METRICS, {"model": "m"})
+    assert [n["status"] for n in notes] == ["error"]
+    assert "state.json" in notes[0]["error"] and tracked.errors
+    assert (root / "state.json").read_text() == state  # left for a person to look at
+    assert not (root / "tensorboard").exists()
