@@ -90,6 +90,8 @@ def hold_folder(path: str | os.PathLike, command: str | None = None) -> Iterator
     The lock is an flock on the folder itself, so no lock file is added to the folder's contents."""
     del command  # kept for callers' symmetry; the holder is found by pid
     path = Path(path)
+    if path.exists() and not path.is_dir():  # mkdir would raise FileExistsError: a traceback, not a refusal
+        raise FolderRefused(f"{path}: exists and is not a folder; nothing was changed. Give a folder.")
     created = not path.exists()
     path.mkdir(parents=True, exist_ok=True)
     key = path.resolve()

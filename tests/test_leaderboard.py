@@ -110,3 +110,17 @@ def test_score_runs_of_the_same_problems_are_described_by_those_problems(tmp_pat
     readme = (tmp_path / "board" / "README.md").read_text()
     assert f"scored completions of the same problems (ids and golds sha256 {problems[:12]})" in readme
     assert "None" not in readme.split("## Group A", 1)[1].split("\n\n")[1]  # the settings line names no unknowns
+
+
+@pytest.mark.parametrize("as_link", [False, True])
+def test_out_that_is_a_file_exit_2_untouched(runs, tmp_path, capsys, as_link):
+    """--out naming a file (or a symlink to one) raised FileExistsError from the folder lock's mkdir."""
+    target = tmp_path / "notes.txt"
+    target.write_text("mine\n")
+    out = target
+    if as_link:
+        out = tmp_path / "link"
+        out.symlink_to(target)
+    assert main(["leaderboard", str(runs[0]), "--out", str(out)]) == 2
+    assert "exists and is not a folder" in capsys.readouterr().err
+    assert target.read_text() == "mine\n"
