@@ -43,7 +43,10 @@ def load_causal_lm(path: str, dtype, role: str) -> torch.nn.Module:
     `path` (a missing or resized tensor is randomly initialised by transformers, which then trains or scores
     silently from noise). Checkpoint tensors the causal LM does not use (a value head beside the LM, say) are
     only logged: training the LM part of such a checkpoint is legitimate."""
-    model, info = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, output_loading_info=True)
+    # ignore_mismatched_sizes: transformers reports a resized tensor in `info` (refused below, by name) instead
+    # of raising a RuntimeError that names none
+    model, info = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, output_loading_info=True,
+                                                       ignore_mismatched_sizes=True)
     check_loading_report(f"{role} {path}", info, purpose=f"use it as the {role}", refuse_unused=False)
     if unused := unused_tensors(info):
         log.warning("%s %s: checkpoint tensors not used by the causal LM: %s", role, path, unused)

@@ -469,3 +469,25 @@ def test_score_refuses_a_score_folder_of_other_input(tmp_path, capsys):
     other = score_file(tmp_path / "x", [dict(r, gold="9") for r in SCORE_ROWS])
     assert main(["score", str(other), "--output-dir", str(run)]) == 2
     assert "other input" in capsys.readouterr().err and snapshot(run) == before
+
+
+def test_a_checkpoint_with_a_resized_tensor_is_refused_naming_it(tmp_path, tiny_model_dir, capsys):
+    """transformers itself raises on a resized tensor (ignore_mismatched_sizes=False), with a RuntimeError that
+    names no tensor ("look at the above report"): the hf backend let it through as a traceback (exit 1).
+    It is the same refusal as a missing tensor: exit 2, the tensor and both shapes named, nothing written."""
+    import shutil
+
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    broken = tmp_path / "resized"
+    shutil.copytree(tiny_model_dir, broken)
+    tensors = load_file(broken / "model.safetensors")
+    tensors["model.norm.weight"] = torch.ones(tensors["model.norm.weight"].shape[0] // 2)
+    save_file(tensors, broken / "model.safetensors", metadata={"format": "pt"})
+    out = tmp_path / "run"
+    assert main(eval_argv(broken, write_task(tmp_path / "task"), out, "--limit", "1")) == 2
+    err = capsys.readouterr().err
+    assert f"{broken}: refusing to generate with weights it did not provide" in err
+    assert "model.norm.weight" in err and "shape differs" in err
+    assert not out.exists()

@@ -200,7 +200,8 @@ class HFBackend:
             if self.options.attn_implementation else {}
         # device_map loads each tensor straight onto its device (no full copy in host RAM first).
         # loading_info (missing / unexpected / mismatched keys): a model with a missing or resized tensor would
-        # generate with random weights, so it is refused here; a critic also refuses unused tensors
+        # generate with random weights, so it is refused here (ignore_mismatched_sizes: transformers then reports
+        # a resized tensor by name instead of raising a RuntimeError that names none); a critic also refuses unused tensors
         # (audit/critic.py, check_provenance).
         from ..engines import EngineHandle
 
@@ -208,7 +209,7 @@ class HFBackend:
         try:
             self.model, self.loading_info = AutoModelForCausalLM.from_pretrained(
                 source, dtype=_resolve_dtype(self.options.dtype, "cpu" if on_cpu else "cuda"), device_map=placement,
-                output_loading_info=True, **attention, **common)
+                output_loading_info=True, ignore_mismatched_sizes=True, **attention, **common)
             check_loading_report(self.model_path, self.loading_info, purpose="generate", refuse_unused=False)
         except BaseException:
             self._handle.stop(wait=0)

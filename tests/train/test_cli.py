@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -184,3 +185,20 @@ def test_unused_checkpoint_tensors_load_with_a_warning(tiny_model_dir, tmp_path,
     assert "v_head.summary.weight" in caplog.text
     reference = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
     assert torch.equal(model.state_dict()[DROPPED], reference.state_dict()[DROPPED])
+
+
+def test_a_policy_with_a_resized_tensor_is_refused_by_name(tiny_model_dir, tmp_path):
+    """transformers raises its own RuntimeError on a resized tensor, naming none of them and not caught by
+    `stepkto-train train` (a traceback instead of exit 2); the trainer now asks for the report and refuses by name."""
+    from safetensors.torch import load_file, save_file
+
+    from stepkto_eval.weight_provenance import WeightsNotProvided
+    from stepkto_train.trainer import load_causal_lm
+
+    broken = tmp_path / "resized"
+    shutil.copytree(tiny_model_dir, broken)
+    tensors = load_file(broken / "model.safetensors")
+    tensors[DROPPED] = tensors[DROPPED][:-1]
+    save_file(tensors, broken / "model.safetensors", metadata={"format": "pt"})
+    with pytest.raises(WeightsNotProvided, match=rf"policy {broken}: .*shape differs.*{re.escape(DROPPED)}"):
+        load_causal_lm(str(broken), torch.float32, "policy")
