@@ -491,3 +491,26 @@ def test_a_checkpoint_with_a_resized_tensor_is_refused_naming_it(tmp_path, tiny_
     assert f"{broken}: refusing to generate with weights it did not provide" in err
     assert "model.norm.weight" in err and "shape differs" in err
     assert not out.exists()
+
+
+def test_a_sharded_checkpoint_missing_a_shard_file_is_refused(tmp_path, tiny_model_dir, capsys):
+    """An interrupted download leaves model.safetensors.index.json naming a shard that is not there; transformers
+    raises FileNotFoundError, which stepkto-eval printed as a traceback (exit 1). It is a refused input (exit 2)
+    naming the shard; nothing is written."""
+    import shutil
+
+    from transformers import AutoModelForCausalLM
+
+    sharded = tmp_path / "sharded"
+    AutoModelForCausalLM.from_pretrained(tiny_model_dir).save_pretrained(sharded, max_shard_size="100KB")
+    for path in tiny_model_dir.iterdir():
+        if not path.name.startswith("model"):
+            shutil.copy(path, sharded / path.name)
+    index = json.loads((sharded / "model.safetensors.index.json").read_text())
+    shard = sorted(set(index["weight_map"].values()))[1]
+    (sharded / shard).unlink()
+    out = tmp_path / "run"
+    assert main(eval_argv(sharded, write_task(tmp_path / "task"), out, "--limit", "1")) == 2
+    err = capsys.readouterr().err
+    assert f"{sharded}: " in err and shard in err and "Traceback" not in err
+    assert not out.exists()

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from ..weight_provenance import check_loading_report
+from ..weight_provenance import WeightsNotProvided, check_loading_report
 from .base import Completion, GenerationRequest, SamplingSettings, prompt_special_tokens
 from .fingerprint import describe_model
 
@@ -211,6 +211,10 @@ class HFBackend:
                 source, dtype=_resolve_dtype(self.options.dtype, "cpu" if on_cpu else "cuda"), device_map=placement,
                 output_loading_info=True, ignore_mismatched_sizes=True, **attention, **common)
             check_loading_report(self.model_path, self.loading_info, purpose="generate", refuse_unused=False)
+        except FileNotFoundError as exc:  # a shard named by the index is absent (an interrupted download)
+            self._handle.stop(wait=0)
+            raise WeightsNotProvided(f"{self.model_path}: a weights file of the checkpoint is missing ({exc}); "
+                                     "download the checkpoint again") from None
         except BaseException:
             self._handle.stop(wait=0)
             raise
