@@ -224,6 +224,7 @@ class MlflowTracker:
     name: str = "mlflow"
     _client: Any = None
     _run_id: str | None = None
+    _resumed: bool = False
 
     def tracking_uri(self) -> str:
         uri = os.environ.get("MLFLOW_TRACKING_URI")
@@ -237,7 +238,7 @@ class MlflowTracker:
 
         self._client = MlflowClient(self.tracking_uri())
         if resume_id is not None:
-            self._run_id = resume_id
+            self._run_id, self._resumed = resume_id, True
             self._client.update_run(resume_id, status="RUNNING")
             return resume_id
         experiment = os.environ.get("MLFLOW_EXPERIMENT_NAME") or "stepkto"
@@ -255,8 +256,11 @@ class MlflowTracker:
         from mlflow.entities import Metric
 
         stamp = int(time.time() * 1000)
-        self._client.log_batch(self._run_id, metrics=[Metric(mlflow_key(k), v, stamp, step)
-                                                      for k, v in values.items()])
+        keys = {k: mlflow_key(k) for k in values}
+        if self._resumed:  # a step a killed process logged but could not record: MLflow would keep it twice
+            keys = {k: key for k, key in keys.items()
+                    if all(m.step != step for m in self._client.get_metric_history(self._run_id, key))}
+        self._client.log_batch(self._run_id, metrics=[Metric(key, values[k], stamp, step) for k, key in keys.items()])
 
     def log_files(self, folder: Path, names: Sequence[str], step: int) -> None:
         for name in names:
@@ -367,6 +371,10 @@ class TrackedRun:
         try:
             try:
                 run_id = tracker.start(self.run_name, config, self._state().get(name, {}).get("id"))
+                # kept at once: a kill before the first step is recorded must not cost a second tracker run
+                state = self._state()
+                state.setdefault(name, {})["id"] = run_id
+                self._save(state)
                 for at, item, digest in todo:
                     tracker.log_metrics(flat_metrics(item.metrics), at)
                     if item.files_from is not None:

@@ -183,3 +183,38 @@ def test_a_corrupt_tracking_state_is_an_error_note_not_a_crash(tmp_path, state):
     assert "state.json" in notes[0]["error"] and tracked.errors
     assert (root / "state.json").read_text() == state  # left for a person to look at
     assert not (root / "tensorboard").exists()
+
+
+KILLED_WHILE_LOGGING = """
+import json, os, signal, sys
+from pathlib import Path
+from stepkto_eval import tracking
+
+if sys.argv[2] == "kill":  # the fault: SIGKILL after the metrics went out, while the files are uploaded
+    tracking.MlflowTracker.log_files = lambda self, folder, names, step: os.kill(os.getpid(), signal.SIGKILL)
+tracked = tracking.TrackedRun(Path(sys.argv[1]), ["mlflow"], "killed-run")
+print(json.dumps(tracked.log(json.loads(sys.argv[3]), {"model": "m"}, files_from=Path(sys.argv[1]))))
+"""
+
+
+def test_a_rerun_after_kill_9_while_logging_resumes_the_same_mlflow_run(tmp_path, offline_trackers):
+    """kill -9 between a tracker's start and the state file's update left no run id in state.json: the rerun
+    opened a second MLflow run (the first stays RUNNING forever) and logged step 0 again. The id is kept as soon
+    as the run starts, and a resumed MLflow run does not log a step twice."""
+    require_trackers("mlflow")
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    root = tmp_path / "tracking"
+    root.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    argv = [sys.executable, "-c", KILLED_WHILE_LOGGING, str(root)]
+    first = subprocess.run([*argv, "kill", json.dumps(METRICS)], env=env, capture_output=True, text=True, timeout=300)
+    assert first.returncode == -signal.SIGKILL, first.stderr[-2000:]
+    second = subprocess.run([*argv, "ok", json.dumps(METRICS)], env=env, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert [n["status"] for n in json.loads(second.stdout.splitlines()[-1])] == ["logged"]
+    history, _, _ = readers.mlflow_history((root / "mlruns").resolve().as_uri(), "killed-run")  # one run, no step twice
+    assert history["math500/pass_at_1"] == {0: 0.5}
