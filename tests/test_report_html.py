@@ -356,7 +356,7 @@ def test_math_rendered_per_sample_is_bounded_across_its_steps():
     assert 0 < converted <= MAX_MATH_PER_SAMPLE
     assert MAX_MATH_PER_SAMPLE <= 2 * MAX_MATH_PER_TEXT
     assert out.count('<li class="step') == 100
-    assert out.count("x&#x27;" * 700) >= 100  # the formulas left as source are still shown, escaped
+    assert out.count("x&#x27;" * 700) >= 3  # formulas past the budget are shown as escaped source
 
 
 def test_odd_task_and_index_fields_and_bad_bytes_are_reported_not_fatal(tmp_path):
@@ -413,3 +413,19 @@ def test_a_boolean_first_error_is_not_a_flawed_step():
     assert not is_correct_but_flawed(sample) and is_correct_and_clean(sample)
     out = render_sample(sample)
     assert "<mark" not in out and 'data-flawed="not audited"' in out
+
+
+def test_the_steps_of_one_sample_are_bounded_in_size_but_all_listed():
+    """Each step was cut at MAX_STEP_CHARS but their number was not: 100 hostile samples of 50 long steps made a
+    74 MB report.html. Past MAX_SHOWN_CHARS of step text a step shows its start only; the flagged step is shown
+    whole (up to MAX_STEP_CHARS) wherever it is."""
+    from stepkto_eval.reports.sample_browser import MAX_SHOWN_CHARS, MAX_STEP_CHARS, render_sample
+
+    steps = [f"step {i} " + "y" * 3000 for i in range(50)]
+    steps[40] = "the flagged one " + "z" * 3000
+    sample = {"task": "t", "id": "q", "sample_index": 0, "correct": True, "finish_reason": "stop",
+              "first_error": 40, "steps": steps, "completion": "\n\n".join(steps)}
+    out = render_sample(sample)
+    assert out.count('<li class="step') == 50 and "step 49 " in out
+    assert "the flagged one " + "z" * 3000 in out
+    assert len(out) < 3 * MAX_SHOWN_CHARS + MAX_STEP_CHARS + 50 * 600

@@ -24,6 +24,7 @@ from stepkto_eval.reports.run_view import natural_key
 
 MAX_SHOWN_CHARS = 12_000  # per text block; keeps a page with 100+ samples light
 MAX_STEP_CHARS = 4_000
+STEP_PREVIEW_CHARS = 300  # a step past the sample's MAX_SHOWN_CHARS of step text shows only its start
 PAGE_SIZE = 25  # samples per page of the browser (with scripts on)
 # Characters of formulas converted per sample, over all its texts (problem, completion, evidence, every step):
 # a per-text budget alone let a sample with 100 formula-filled steps take seconds and megabytes.
@@ -129,10 +130,14 @@ def steps_list(sample: dict[str, Any], budget: MathBudget | None = None) -> Html
     first_error = -1 if first_error is None else first_error
     budget = MathBudget(MAX_MATH_PER_SAMPLE) if budget is None else budget
     items = []
+    shown = 0  # characters of step text so far: their number, not only their length, must not grow the page
     for i, step in enumerate(steps):
         label = labels[i] if i < len(labels) else None
         state = "ok" if label == 1 else "bad" if label in (0, -1) else "unlabelled"
-        body = _clip(step if isinstance(step, str) else json.dumps(step, ensure_ascii=False), MAX_STEP_CHARS, budget)
+        limit = MAX_STEP_CHARS if i == first_error or shown < MAX_SHOWN_CHARS else STEP_PREVIEW_CHARS
+        text = step if isinstance(step, str) else json.dumps(step, ensure_ascii=False)
+        shown += min(len(text), limit)
+        body = _clip(text, limit, budget)
         if i == first_error:
             state, body = "flagged", f'<mark title="first wrong step">{body}</mark>'
         items.append(f'<li class="step {state}">{body}</li>')
