@@ -5,6 +5,7 @@ finished folder. (report.html lives in its own module and reads the same inputs.
 """
 from __future__ import annotations
 
+import json
 import math
 from typing import Iterable, Mapping, Sequence
 
@@ -110,8 +111,9 @@ def failures_section(samples: Iterable[Mapping], n_per_task: int = N_FAILURES) -
         if s.get("correct") or shown.get(task, 0) >= n_per_task:
             continue
         shown[task] = shown.get(task, 0) + 1
-        verdict = s.get("verdict") or {}
+        verdict = s.get("verdict") if isinstance(s.get("verdict"), Mapping) else {}  # records are untrusted
         text = s.get("completion") or s.get("error") or ""
+        text = text if isinstance(text, str) else json.dumps(text, ensure_ascii=False, default=str)
         tail = text if len(text) <= TAIL_CHARS else "…" + text[-TAIL_CHARS:]
         parts += [f"### {md.text(task)} / {md.text(s.get('id'))} (sample {md.text(s.get('sample_index'))})", "",
                   f"- gold: {md.code(s.get('gold'))}", f"- extracted: {md.code(s.get('extracted'))}",

@@ -31,3 +31,14 @@ def test_no_difficulty_table_when_no_task_has_difficulty(tmp_path):
     for s in samples:
         s["meta"] = {}
     assert "Accuracy by difficulty" not in render_markdown(metrics, samples)
+
+
+def test_failure_examples_survive_odd_verdict_and_completion_types(tmp_path):
+    """A verdict that is a list stopped `stepkto-eval report` with an AttributeError traceback; a completion that is
+    a number left report.md unwritten (exit 2). Odd records are shown as text like any other."""
+    metrics, samples = _read(write_sampled_run(tmp_path / "run", n=2))
+    wrong = [s for s in samples if not s["correct"]]
+    wrong[0].update(verdict=["numeric-mismatch"], completion=12345)
+    wrong[1].update(verdict="odd", completion=["a", "b"], error=None)
+    markdown = render_markdown(metrics, samples)
+    assert "## Failure examples" in markdown and "12345" in markdown
