@@ -429,3 +429,14 @@ def test_the_steps_of_one_sample_are_bounded_in_size_but_all_listed():
     assert out.count('<li class="step') == 50 and "step 49 " in out
     assert "the flagged one " + "z" * 3000 in out
     assert len(out) < 3 * MAX_SHOWN_CHARS + MAX_STEP_CHARS + 50 * 600
+
+
+def test_a_problem_with_one_sample_left_explains_the_missing_pass_at_k_curve(tmp_path):
+    run = write_sampled_run(tmp_path / "run", n=4)
+    records = [json.loads(line) for line in (run / "samples.jsonl").read_text().splitlines()]
+    first = next(r["id"] for r in records if r["task"] == "math500")
+    kept = [r for r in records if not (r["task"] == "math500" and r["id"] == first and r["sample_index"] > 0)]
+    (run / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in kept))
+    html = write_html_report(run).read_text()
+    assert "math500: no pass@k curve — some problem has only 1 graded sample(s) of up to 4" in html
+    assert 'id="passk-math500"' not in html and 'id="passk-amc23"' in html

@@ -114,6 +114,11 @@ def sampling_section(tasks: Tasks) -> Html | None:
         curves = views.pass_and_majority_curves(samples)
         solved = views.solve_rate_histogram(samples)
         if curves is None or solved is None:
+            fewest, most = views.graded_per_problem_range(samples)
+            if most > 1:  # a sampled run where some problem lacks samples (failed generations): say why no curve
+                parts.append(_note(f"{task}: no pass@k curve — some problem has only {fewest} graded sample(s) of "
+                                   f"up to {most} (failed or missing generations; rerun the command to complete "
+                                   "the run)."))
             continue
         n = curves.ks[-1]
         parts.append(Html(f"<h3>{esc(task)}: {n} samples per problem</h3>"))

@@ -249,6 +249,13 @@ def _sampled(samples: Iterable[Sample]) -> tuple[dict[str, list[Sample]], int] |
     return (groups, n) if n > 1 else None
 
 
+def graded_per_problem_range(samples: Iterable[Sample]) -> tuple[int, int]:
+    """(fewest, most) graded samples of a problem (0, 0 without any): the sampling views need fewest > 1."""
+    sizes = [sum(s.get("correct") is not None for s in g) for g in per_problem(samples).values()]
+    sizes = [n for n in sizes if n]
+    return (min(sizes), max(sizes)) if sizes else (0, 0)
+
+
 def majority_prefix_scores(group: Sequence[Sample], equivalent: m.Equivalent) -> list[float]:
     """maj@k for k = 1..len(group) of one problem, from a single `metrics.vote_groups` pass.
 
