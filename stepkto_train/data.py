@@ -265,11 +265,15 @@ def kl_partners(problem_ids: Sequence[str], mode: str, block: int, seed: int) ->
     return out
 
 
-def balance_weights(n_desirable: int, n_undesirable: int) -> tuple[float, float]:
-    """(λ_D, λ_U) with λ_D·n_D / (λ_U·n_U) = 1, the low end of KTO's recommended [1, 4/3] (KTO §4.2):
-    the minority class is up-weighted, the majority keeps weight 1."""
+def balance_weights(n_desirable: int, n_undesirable: int, ratio: float = 1.0) -> tuple[float, float]:
+    """(λ_D, λ_U) with λ_D·n_D / (λ_U·n_U) = `ratio`; the default 1 is the low end of KTO's recommended
+    [1, 4/3] (KTO §4.2). The smaller side is up-weighted, the other keeps weight 1. A ratio above 1 weighs
+    desirable rows above the class balance (on self-generated samples that are mostly wrong, the few right
+    ones are the signal)."""
+    if ratio <= 0:
+        raise ValueError(f"desirable ratio must be > 0, got {ratio}")
     if n_desirable == 0 or n_undesirable == 0:
         return 1.0, 1.0
-    if n_desirable >= n_undesirable:
-        return 1.0, n_desirable / n_undesirable
-    return n_undesirable / n_desirable, 1.0
+    if n_desirable * 1.0 >= ratio * n_undesirable:
+        return 1.0, n_desirable / (ratio * n_undesirable)
+    return ratio * n_undesirable / n_desirable, 1.0

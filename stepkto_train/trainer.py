@@ -64,7 +64,10 @@ class StepKTOConfig(TrainingArguments):
     desirable_weight: float = field(default=1.0, metadata={"help": "λ_D, loss weight of desirable labels."})
     undesirable_weight: float = field(default=1.0, metadata={"help": "λ_U, loss weight of undesirable labels."})
     auto_weights: bool = field(default=False, metadata={
-        "help": "Set λ_D/λ_U from the class balance so λ_D·n_D / λ_U·n_U = 1 (KTO's recommended range [1, 4/3])."})
+        "help": "Set λ_D/λ_U from the class balance so λ_D·n_D / λ_U·n_U = desirable_ratio (KTO's recommended range "
+                "[1, 4/3])."})
+    desirable_ratio: float = field(default=1.0, metadata={
+        "help": "With auto_weights: the target λ_D·n_D / λ_U·n_U (above 1 weighs desirable rows above the balance)."})
     step_logratio: str = field(default="step", metadata={
         "help": "'step': r_h over step h's tokens; 'prefix': r_≤h over steps 1..h."})
     after_error: str = field(default="mask", metadata={
@@ -216,7 +219,7 @@ class StepKTOTrainer(Trainer):
             pair_block=args.per_device_train_batch_size, seed=args.seed)
         if args.auto_weights:
             args.desirable_weight, args.undesirable_weight = data_mod.balance_weights(
-                self.prep_stats.desirable, self.prep_stats.undesirable)
+                self.prep_stats.desirable, self.prep_stats.undesirable, args.desirable_ratio)
         log.info("λ_D = %.3f, λ_U = %.3f", args.desirable_weight, args.undesirable_weight)
         self.ref_stats = None
         self.ref_model = None

@@ -52,6 +52,8 @@ class Plan:
     valid_problems: int  # validation problems M0 is evaluated on
     rounds: int
     n: int = 4  # samples per training problem
+    eval_split: str = "test"  # "valid" evaluates every round on the validation split (for choosing settings)
+    arms: tuple[str, ...] = tuple(ARMS)
     max_tokens: int = 96
     warmup_steps: int = 20
     warmup_lr: float = 3e-4
@@ -83,8 +85,9 @@ def recipe(plan: Plan, out: Path, arm: str, m0: Path, data: dict[str, Path], rou
         "label": {"problems": str(data["train"]), "judge": "arith", "backend": "hf", "n": plan.n,
                   "temperature": 0.8, "max_tokens": plan.max_tokens, "limit": plan.train_problems,
                   "batch_size": 64, "seed": plan.seed},
-        "eval": {"tasks": str(data["test"]), "backend": "hf", "max_tokens": plan.max_tokens,
-                 "limit": plan.test_problems, "audit": "arith", "batch_size": 100, "seed": plan.seed},
+        "eval": {"tasks": str(data[plan.eval_split]), "backend": "hf", "max_tokens": plan.max_tokens,
+                 "limit": plan.test_problems if plan.eval_split == "test" else plan.sizes["valid"],
+                 "audit": "arith", "batch_size": 100, "seed": plan.seed},
         "train": {**plan.train, "alpha": ARMS[arm], "ref_cache_dir": str(out / arm / "refcache")},
     }
 
@@ -215,7 +218,7 @@ def compare_arms(out: Path, last: int, log: Path) -> dict:
 
 def collect(plan: Plan, out: Path, n_rounds: int, log: Path) -> dict:
     arms: dict[str, dict] = {}
-    for arm in ARMS:
+    for arm in plan.arms:
         rounds = []
         for k in range(n_rounds + 1):
             folder = out / arm / f"round_{k}"
@@ -252,7 +255,8 @@ def _ci(ci: list) -> str:
 
 
 def rounds_table(results: dict) -> str:
-    lines = ["| arm | round | held-out pass@1 % [95% CI] | flawed-step rate among correct % [95% CI] | "
+    split = "validation" if results["plan"].get("eval_split") == "valid" else "held-out"
+    lines = [f"| arm | round | {split} pass@1 % [95% CI] | flawed-step rate among correct % [95% CI] | "
              "train-pool avg@n % | labeled rows (desirable / undesirable) | step labels (right / wrong / unjudged) |",
              "|---|---|---|---|---|---|---|"]
     for arm, entry in results["arms"].items():
@@ -265,13 +269,13 @@ def rounds_table(results: dict) -> str:
                          f"{rows} | {steps} |")
     arms = results.get("compare_kto_vs_stepkto_last")
     if arms:
-        lines.append(f"\nstepkto − kto at the last round on held-out pass@1 = {100 * arms['difference']:+.1f} points "
+        lines.append(f"\nstepkto − kto at the last round on {split} pass@1 = {100 * arms['difference']:+.1f} points "
                      f"[{100 * arms['ci_low']:+.1f}, {100 * arms['ci_high']:+.1f}], {arms['test']} p = "
                      f"{arms['p_value']:.4f} (discordant {arms['discordant']})")
     for arm, entry in results["arms"].items():
         c = entry["compare_m0_vs_last"]
         if c:
-            lines.append(f"\n{arm}: M{len(entry['rounds']) - 1} − M0 on held-out pass@1 = {100 * c['difference']:+.1f} points "
+            lines.append(f"\n{arm}: M{len(entry['rounds']) - 1} − M0 on {split} pass@1 = {100 * c['difference']:+.1f} points "
                          f"[{100 * c['ci_low']:+.1f}, {100 * c['ci_high']:+.1f}], {c['test']} p = {c['p_value']:.4f} "
                          f"(discordant {c['discordant']})")
     return "\n".join(lines) + "\n"
@@ -284,7 +288,9 @@ def plot(results: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
-    for (arm, entry), color in zip(results["arms"].items(), ("tab:blue", "tab:red"), strict=True):
+    colors = {"kto": "tab:blue", "stepkto": "tab:red"}
+    for arm, entry in results["arms"].items():
+        color = colors[arm]
         rounds = entry["rounds"]
         for ax, key in zip(axes, ("pass1", "flawed"), strict=True):
             pts = [(r["round"], r[key], r[f"{key}_ci"]) for r in rounds if r[key] is not None]
@@ -294,7 +300,8 @@ def plot(results: dict, path: Path) -> None:
             ys = [100 * p[1] for p in pts]
             err = [[100 * (p[1] - p[2][0]) for p in pts], [100 * (p[2][1] - p[1]) for p in pts]]
             ax.errorbar(xs, ys, yerr=err, marker="o", capsize=3, color=color, label=f"{arm} (α={entry['alpha']:g})")
-    axes[0].set_title("held-out pass@1 (greedy), %")
+    split = "validation" if results["plan"].get("eval_split") == "valid" else "held-out"
+    axes[0].set_title(f"{split} pass@1 (greedy), %")
     axes[1].set_title("flawed-step rate among correct, %")
     for ax in axes:
         ax.set_xlabel("round (M_k)")
@@ -324,14 +331,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=None, help="override the plan's samples per training problem")
     parser.add_argument("--rounds", type=int, default=None,
                         help="override the plan's rounds (a finished run grows by the new rounds only)")
+    parser.add_argument("--lr", type=float, default=None, help="override the training learning rate (2e-5)")
+    parser.add_argument("--epochs", type=float, default=None, help="override the training epochs per round (1)")
+    parser.add_argument("--desirable-ratio", type=float, default=None,
+                        help="λ_D·n_D / λ_U·n_U of each round's training (1 = the class balance; >1 weighs "
+                             "desirable rows more)")
+    parser.add_argument("--arms", nargs="+", choices=list(ARMS), default=None, help="run only these arms")
+    parser.add_argument("--eval-split", choices=["test", "valid"], default="test",
+                        help="split every round is evaluated on: 'valid' (all its problems) is for choosing "
+                             "settings without looking at the held-out test split")
+    parser.add_argument("--name", default=None,
+                        help="stem of the result files in RESULTS (default replica, replica-quick)")
+    parser.add_argument("--m0-only", action="store_true", help="stop once M0 is warmed up (fills --m0-cache)")
     parser.add_argument("--collect-only", action="store_true",
                         help="only (re)write the results from the rounds that finished in OUT")
     parser.add_argument("--data-only", action="store_true", help="stop after writing the data and task files")
     args = parser.parse_args(argv)
     plan = replace(QUICK if args.quick else FULL)
-    for name in ("train_problems", "test_problems", "n", "rounds"):
+    for name in ("train_problems", "test_problems", "n", "rounds", "arms"):
         if getattr(args, name) is not None:
-            setattr(plan, name, getattr(args, name))
+            setattr(plan, name, tuple(args.arms) if name == "arms" else getattr(args, name))
+    plan.eval_split = args.eval_split
+    overrides = {"learning_rate": args.lr, "num_train_epochs": args.epochs, "desirable_ratio": args.desirable_ratio}
+    plan.train = {**plan.train, **{k: v for k, v in overrides.items() if v is not None}}
     if args.threads:
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[var] = str(args.threads)  # inherited by every stage's subprocess
@@ -353,6 +375,8 @@ def main(argv: list[str] | None = None) -> int:
                               output_dir=args.m0_cache / f"warmup{plan.warmup_steps}-lr{plan.warmup_lr:g}-seed{plan.seed}",
                               max_steps=plan.warmup_steps, learning_rate=plan.warmup_lr, seed=plan.seed))
     print(f"[replica] M0 ready ({time.time() - t0:.0f}s): {m0}", file=sys.stderr, flush=True)
+    if args.m0_only:
+        return 0
     if plan.valid_problems:
         vdir = out / "m0_valid"
         if sh([sys.executable, "-m", "stepkto_eval.cli", "eval", "--model", str(m0), "--tasks", str(data["valid"]),
@@ -363,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     from stepkto_train.iterate import Loop, Recipe
 
     loops = {}
-    for arm in ARMS:
+    for arm in plan.arms:
         path = out / f"recipe_{arm}.yaml"
         path.write_text(yaml.safe_dump(recipe(plan, out, arm, m0, data, plan.rounds), sort_keys=False))
         loops[arm] = Loop(Recipe.load(path))
@@ -373,21 +397,22 @@ def main(argv: list[str] | None = None) -> int:
     if code:
         return code
     codes = run_parallel([([sys.executable, "-m", "stepkto_train.cli", "iterate", "--config", str(out / f"recipe_{arm}.yaml")],
-                           out / f"{arm}.log") for arm in ARMS])
-    print(f"[replica] arms {dict(zip(ARMS, codes, strict=True))} ({time.time() - t0:.0f}s)", file=sys.stderr, flush=True)
+                           out / f"{arm}.log") for arm in plan.arms])
+    print(f"[replica] arms {dict(zip(plan.arms, codes, strict=True))} ({time.time() - t0:.0f}s)", file=sys.stderr, flush=True)
     return finish(args, plan, out, log, t0, m0_name=m0.name)
 
 
 def finish(args: argparse.Namespace, plan: Plan, out: Path, log: Path, t0: float, m0_name: str | None) -> int:
     """Results of the rounds that finished (each arm up to its last evaluated round), then the summary line."""
     vdir = out / "m0_valid"
-    results = {"mode": "quick" if args.quick else "full", "plan": asdict(plan), "m0": m0_name,
+    results = {"mode": "quick" if args.quick else "full", "plan": asdict(plan), "argv": sys.argv[1:], "m0": m0_name,
                "m0_validation": metrics_of(vdir) if (vdir / "metrics.json").is_file() else None,
                "arms": collect(plan, out, plan.rounds, log), "wall_seconds": round(time.time() - t0, 1)}
     last = min(len(e["rounds"]) for e in results["arms"].values()) - 1
-    results["compare_kto_vs_stepkto_last"] = compare_arms(out, last, log) if last > 0 else None
-    write_outputs(results, args.results / ("replica-quick" if args.quick else "replica"))
-    step_cmp = results["arms"]["stepkto"]["compare_m0_vs_last"]
+    both = set(ARMS) <= set(results["arms"])
+    results["compare_kto_vs_stepkto_last"] = compare_arms(out, last, log) if last > 0 and both else None
+    write_outputs(results, args.results / (args.name or ("replica-quick" if args.quick else "replica")))
+    step_cmp = results["arms"].get("stepkto", {}).get("compare_m0_vs_last")
     print(json.dumps({"arms": {arm: {"pass1": [r["pass1"] for r in e["rounds"]],
                                      "flawed": [r["flawed"] for r in e["rounds"]]}
                                for arm, e in results["arms"].items()},

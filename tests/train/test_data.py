@@ -201,6 +201,15 @@ def test_balance_weights_follow_kto_ratio(nd, nu, expected):
         assert 1.0 <= wd * nd / (wu * nu) <= 4 / 3
 
 
+@pytest.mark.parametrize("nd, nu, ratio", [(5, 95, 2.0), (10, 40, 3.0), (30, 10, 2.0), (30, 10, 4.0), (8, 8, 0.5)])
+def test_balance_weights_hit_a_requested_desirable_ratio(nd, nu, ratio):
+    wd, wu = balance_weights(nd, nu, ratio)
+    assert wd * nd / (wu * nu) == pytest.approx(ratio)
+    assert min(wd, wu) == 1.0  # only one side is up-weighted
+    with pytest.raises(ValueError, match="ratio"):
+        balance_weights(nd, nu, 0.0)
+
+
 def test_collator_shapes_and_masks(tok):
     prepared, _ = prepare(datasets.Dataset.from_list(make_rows(2, 2)), tok)
     rows = [prepared[i] for i in range(3)]
