@@ -63,3 +63,39 @@ def test_gold_solutions_are_exact_for_the_arith_judge():
         wrong = list(steps)
         wrong[bad] = f"{lhs} = {int(result) + rng.choice([-2, -1, 1, 3])}"
         assert judge.judge_one(JudgeInput(problem=p.problem, steps=tuple(wrong))).first_error == bad
+
+
+def _load_run():
+    spec = importlib.util.spec_from_file_location("replica_run", REPO / "benchmarks" / "replica" / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["replica_run"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_validation_mode_and_overrides_reach_the_recipe(tmp_path):
+    """--eval-split valid evaluates every round on the whole validation split (never the held-out one), and the
+    sweep's training overrides land in the `train` section the trainer reads."""
+    run = _load_run()
+    data = problems.write_splits(tmp_path / "data", SIZES, seed=0, max_tokens=96)
+    plan = run.Plan(sizes=SIZES, train_problems=2, test_problems=8, valid_problems=0, rounds=1, eval_split="valid",
+                    arms=("stepkto",))
+    plan.train = {**plan.train, "learning_rate": 2e-6, "desirable_ratio": 4.0}
+    r = run.recipe(plan, tmp_path / "out", "stepkto", tmp_path / "m0", data, plan.rounds)
+    assert r["eval"]["tasks"] == str(data["valid"]) and r["eval"]["limit"] == SIZES["valid"]
+    assert r["train"]["learning_rate"] == 2e-6 and r["train"]["desirable_ratio"] == 4.0 and r["train"]["alpha"] == 1.0
+    held_out = run.recipe(run.replace(plan, eval_split="test"), tmp_path / "out", "kto", tmp_path / "m0", data, 1)
+    assert held_out["eval"]["tasks"] == str(data["test"]) and held_out["eval"]["limit"] == 8
+
+
+def test_one_arm_results_are_written(tmp_path):
+    """A sweep runs one arm: the table and the plot name the split and need no second arm."""
+    run = _load_run()
+    row = {"round": 0, "pass1": 0.3, "pass1_ci": [0.2, 0.4], "flawed": 0.05, "flawed_ci": [0.0, 0.1]}
+    results = {"plan": {"eval_split": "valid"}, "compare_kto_vs_stepkto_last": None,
+               "arms": {"stepkto": {"alpha": 1.0, "rounds": [row, {**row, "round": 1, "pass1": 0.35}],
+                                    "compare_m0_vs_last": None}}}
+    run.write_outputs(results, tmp_path / "sweep-a")
+    table = (tmp_path / "sweep-a.md").read_text()
+    assert "validation pass@1" in table and "| stepkto (α=1) | M1 | 35.0 [20.0, 40.0]" in table
+    assert (tmp_path / "sweep-a.png").stat().st_size > 0
