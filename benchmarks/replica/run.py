@@ -402,10 +402,16 @@ def main(argv: list[str] | None = None) -> int:
     return finish(args, plan, out, log, t0, m0_name=m0.name)
 
 
+def portable_argv(argv: list[str]) -> list[str]:
+    """The command line as recorded in the results: absolute paths (this machine's folders) shortened to
+    their last part, so the committed files name no local path."""
+    return [Path(a).name if os.path.isabs(a) else a for a in argv]
+
+
 def finish(args: argparse.Namespace, plan: Plan, out: Path, log: Path, t0: float, m0_name: str | None) -> int:
     """Results of the rounds that finished (each arm up to its last evaluated round), then the summary line."""
     vdir = out / "m0_valid"
-    results = {"mode": "quick" if args.quick else "full", "plan": asdict(plan), "argv": sys.argv[1:], "m0": m0_name,
+    results = {"mode": "quick" if args.quick else "full", "plan": asdict(plan), "argv": portable_argv(sys.argv[1:]), "m0": m0_name,
                "m0_validation": metrics_of(vdir) if (vdir / "metrics.json").is_file() else None,
                "arms": collect(plan, out, plan.rounds, log), "wall_seconds": round(time.time() - t0, 1)}
     last = min(len(e["rounds"]) for e in results["arms"].values()) - 1

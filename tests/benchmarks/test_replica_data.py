@@ -99,3 +99,5 @@ def test_one_arm_results_are_written(tmp_path):
     table = (tmp_path / "sweep-a.md").read_text()
     assert "validation pass@1" in table and "| stepkto (α=1) | M1 | 35.0 [20.0, 40.0]" in table
     assert (tmp_path / "sweep-a.png").stat().st_size > 0
+    # the recorded command line names no local folder
+    assert run.portable_argv(["--out", str(tmp_path / "w"), "--lr", "2e-6"]) == ["--out", "w", "--lr", "2e-6"]
