@@ -2,6 +2,8 @@
 
     python benchmarks/replica/run.py            # full: 3 rounds, 200 held-out problems
     python benchmarks/replica/run.py --quick    # 1 round, fewer problems; last stdout line is a JSON summary
+    python benchmarks/replica/run.py --eval-split valid --arms stepkto --rounds 1 --lr 2e-6 --name sweep-a
+                                                # choose settings on the validation split, never on held-out
 
 Stages (each skipped when its output exists, so a rerun continues):
   1. data     seeded word problems (problems.py) → OUT/data: warm-up, training pool, validation, held-out
