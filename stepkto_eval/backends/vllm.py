@@ -27,6 +27,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from typing import Sequence
 
+from ..weight_provenance import check_loading_report, checkpoint_coverage
 from .base import Completion, GenerationRequest
 from .fingerprint import describe_model
 
@@ -58,6 +59,9 @@ class VLLMBackend:
     def __init__(self, model: str, **options):
         self.model_path = str(model)
         self.options = VLLMOptions(**options)
+        # before any engine starts: a local checkpoint missing a tensor is refused (weight_provenance.py)
+        if (coverage := checkpoint_coverage(self.model_path, trust_remote_code=self.options.trust_remote_code)):
+            check_loading_report(self.model_path, coverage, purpose="generate", refuse_unused=False)
         if self.options.data_parallel_size > 1:
             self._replicas = _Replicas(self.model_path, self.options)
             self._llm = None
